@@ -252,13 +252,13 @@ impl LexiconBuilder {
         for (source, mut labels) in self.groups {
             labels.sort_by_key(|(_, k)| *k != LabelKind::Preferred);
             let mut forms = Vec::new();
-            for (label, _) in &labels {
+            for (label, kind) in &labels {
                 let cleaned = clean_label(label);
                 if cleaned.is_empty() {
                     report.unusable += 1;
                 }
                 for f in cleaned {
-                    if keep_form(&f) {
+                    if keep_form(&f) && !(*kind == LabelKind::Alternative && generic_word(&f)) {
                         forms.push(f);
                     } else {
                         report.filtered += 1;
@@ -396,6 +396,14 @@ fn trailing_acronym(label: &str) -> Option<(&str, &str)> {
     initials.ends_with(last).then_some((base, last))
 }
 
+/// A single lower-case word. As an *alternative* label it is usually a
+/// generic word that ESCO attaches to one specific concept ("access" for
+/// Microsoft Access, "design" for "think creatively"); names and acronyms
+/// ("AWS") are not generic.
+fn generic_word(form: &str) -> bool {
+    !form.contains(char::is_whitespace) && !form.chars().any(char::is_uppercase)
+}
+
 /// Whether a cleaned surface form is worth matching.
 fn keep_form(form: &str) -> bool {
     let Some(key) = phrase_key(form) else { return false };
@@ -481,7 +489,9 @@ mod tests {
             .label("a", "2", "SQL", LabelKind::Alternative) // no preferred label: first alt is the name
             .label("a", "3", "the", LabelKind::Preferred) // stop word: concept vanishes
             .label("b", "x", "python", LabelKind::Preferred) // same name: merges into a:1
-            .label("b", "x", "py", LabelKind::Alternative)
+            .label("b", "x", "py", LabelKind::Alternative) // generic single word: dropped
+            .label("b", "x", "snake", LabelKind::Alternative) // generic single word: dropped
+            .label("b", "x", "CPython", LabelKind::Alternative)
             .label("b", "y", "Databases", LabelKind::Preferred)
             .label("b", "y", "SQL", LabelKind::Alternative) // owned by a:2 already
             .label("b", "z", "Google", LabelKind::Preferred); // an organisation
@@ -490,7 +500,7 @@ mod tests {
         assert_eq!(
             names,
             vec![
-                ("Python", "a", vec!["python programming".to_string(), "py".into()]),
+                ("Python", "a", vec!["python programming".to_string(), "CPython".into()]),
                 ("SQL", "a", vec![]),
                 ("Databases", "b", vec![]),
             ]
@@ -498,8 +508,8 @@ mod tests {
         assert_eq!(report.merged, 1);
         assert_eq!(report.ambiguous, 1);
         assert_eq!(report.empty, 2);
-        assert_eq!(report.filtered, 2);
-        assert_eq!(report.labels, 9);
+        assert_eq!(report.filtered, 4);
+        assert_eq!(report.labels, 11);
         let stats = lex.stats();
         assert_eq!((stats.concepts, stats.surface_forms), (3, 5));
         assert_eq!(stats.per_source, vec![("a".into(), 2, 4), ("b".into(), 1, 1)]);

