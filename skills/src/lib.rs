@@ -10,9 +10,12 @@
 //! - [`metrics`]: strict span, overlap and token P/R/F1.
 
 pub mod bio;
+pub mod crf;
+pub mod encode;
 pub mod lexicon;
 pub mod matcher;
 pub mod metrics;
+pub mod model;
 pub mod offsets;
 pub mod text;
 pub mod words;

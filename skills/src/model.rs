@@ -1,0 +1,403 @@
+//! The skill tagger: a DistilBERT encoder with a token-classification head
+//! (linear, or linear + CRF), defined once for training and inference.
+//!
+//! - Layer names mirror Hugging Face's `DistilBertForTokenClassification`
+//!   (`embeddings.*`, `transformer.layer.N.*`, `classifier.*`), so a
+//!   DistilBERT checkpoint—real, or converted from BERT/MiniLM by
+//!   `model-export convert`—loads as it is; a `distilbert.` prefix is
+//!   accepted too.
+//! - [`Mode`] switches the few operations that differ between the two uses.
+//!   Inference takes candle's fused LayerNorm and softmax kernels; training
+//!   takes the same functions written with differentiable operations (the
+//!   fused kernels have no backward pass, and gradients would silently stop
+//!   at them) and applies dropout with a seeded generator, so that a resumed
+//!   run draws exactly the masks an uninterrupted run would.
+//! - The attention mask follows the Hugging Face convention: 1 = a real
+//!   token, 0 = padding.
+
+use crate::bio::Tag;
+use crate::crf::Crf;
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::{Embedding, Linear, VarBuilder};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+
+/// Encoder hyper-parameters, readable from a Hugging Face DistilBERT `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub dim: usize,
+    pub n_layers: usize,
+    pub n_heads: usize,
+    /// Width of the feed-forward layer.
+    pub hidden_dim: usize,
+    #[serde(default = "default_max_positions")]
+    pub max_position_embeddings: usize,
+    #[serde(default)]
+    pub pad_token_id: u32,
+    /// Dropout on embeddings and feed-forward outputs during training.
+    #[serde(default = "default_dropout")]
+    pub dropout: f32,
+    /// Dropout on attention probabilities during training.
+    #[serde(default = "default_dropout")]
+    pub attention_dropout: f32,
+    #[serde(default = "default_activation")]
+    pub activation: String,
+}
+
+fn default_max_positions() -> usize {
+    512
+}
+fn default_dropout() -> f32 {
+    0.1
+}
+fn default_activation() -> String {
+    "gelu".into()
+}
+
+impl Config {
+    /// A tiny encoder for tests and smoke runs.
+    pub fn tiny(vocab_size: usize) -> Self {
+        Self {
+            vocab_size,
+            dim: 32,
+            n_layers: 2,
+            n_heads: 4,
+            hidden_dim: 64,
+            max_position_embeddings: 128,
+            pad_token_id: 0,
+            dropout: 0.1,
+            attention_dropout: 0.1,
+            activation: "gelu".into(),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.n_heads == 0 || self.dim % self.n_heads != 0 {
+            candle_core::bail!("dim {} is not a multiple of n_heads {}", self.dim, self.n_heads)
+        }
+        if self.activation != "gelu" {
+            candle_core::bail!("activation {:?} is not supported (only exact \"gelu\")", self.activation)
+        }
+        Ok(())
+    }
+}
+
+/// How a forward pass runs.
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    /// Fast fused kernels, no dropout, no gradients needed.
+    Infer,
+    /// Differentiable kernels; dropout masks drawn from `rng`.
+    Train { rng: &'a RefCell<ChaCha8Rng> },
+}
+
+impl Mode<'_> {
+    fn dropout(&self, xs: &Tensor, p: f32) -> Result<Tensor> {
+        let Mode::Train { rng } = self else { return Ok(xs.clone()) };
+        if p <= 0.0 {
+            return Ok(xs.clone());
+        }
+        let scale = 1.0 / (1.0 - p);
+        let n = xs.elem_count();
+        let mut rng = rng.borrow_mut();
+        let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f32>() < p { 0.0 } else { scale }).collect();
+        let mask = Tensor::from_vec(mask, xs.shape(), xs.device())?.to_dtype(xs.dtype())?;
+        xs * mask
+    }
+
+    fn is_train(&self) -> bool {
+        matches!(self, Mode::Train { .. })
+    }
+}
+
+/// Layer normalisation over the last dimension, eps 1e-12 as in BERT.
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    pub fn load(vb: VarBuilder, dim: usize) -> Result<Self> {
+        let weight = vb.get_with_hints(dim, "weight", candle_nn::Init::Const(1.0))?;
+        let bias = vb.get_with_hints(dim, "bias", candle_nn::Init::Const(0.0))?;
+        Ok(Self { weight, bias, eps: 1e-12 })
+    }
+
+    pub fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
+        if !mode.is_train() {
+            return candle_nn::ops::layer_norm(&xs.contiguous()?, &self.weight, &self.bias, self.eps as f32);
+        }
+        let mean = xs.mean_keepdim(D::Minus1)?;
+        let centered = xs.broadcast_sub(&mean)?;
+        let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centered.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+    }
+}
+
+fn linear(vb: VarBuilder, d_in: usize, d_out: usize) -> Result<Linear> {
+    candle_nn::linear(d_in, d_out, vb)
+}
+
+fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
+    if mode.is_train() {
+        let max = xs.max_keepdim(D::Minus1)?.detach();
+        let e = xs.broadcast_sub(&max)?.exp()?;
+        e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
+    } else {
+        candle_nn::ops::softmax_last_dim(xs)
+    }
+}
+
+struct Embeddings {
+    word: Embedding,
+    position: Embedding,
+    norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
+        Ok(Self {
+            word: candle_nn::embedding(c.vocab_size, c.dim, vb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(c.max_position_embeddings, c.dim, vb.pp("position_embeddings"))?,
+            norm: LayerNorm::load(vb.pp("LayerNorm"), c.dim)?,
+        })
+    }
+
+    fn forward(&self, ids: &Tensor, c: &Config, mode: Mode, freeze_words: bool) -> Result<Tensor> {
+        let (_, t) = ids.dims2()?;
+        if t > c.max_position_embeddings {
+            candle_core::bail!("{t} tokens exceed the model's {} positions", c.max_position_embeddings)
+        }
+        let mut words = self.word.forward(ids)?;
+        if freeze_words {
+            words = words.detach();
+        }
+        let positions = Tensor::arange(0u32, t as u32, ids.device())?;
+        let xs = words.broadcast_add(&self.position.forward(&positions)?)?;
+        mode.dropout(&self.norm.forward(&xs, mode)?, c.dropout)
+    }
+}
+
+struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    out: Linear,
+    heads: usize,
+}
+
+impl Attention {
+    fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
+        Ok(Self {
+            q: linear(vb.pp("q_lin"), c.dim, c.dim)?,
+            k: linear(vb.pp("k_lin"), c.dim, c.dim)?,
+            v: linear(vb.pp("v_lin"), c.dim, c.dim)?,
+            out: linear(vb.pp("out_lin"), c.dim, c.dim)?,
+            heads: c.n_heads,
+        })
+    }
+
+    /// `bias`: [B, 1, 1, T], 0 for real keys and -1e9 for padding.
+    fn forward(&self, xs: &Tensor, bias: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
+        let (b, t, dim) = xs.dims3()?;
+        let hd = dim / self.heads;
+        let split = |x: Tensor| x.reshape((b, t, self.heads, hd))?.transpose(1, 2)?.contiguous();
+        let q = (split(self.q.forward(xs)?)? / (hd as f64).sqrt())?;
+        let k = split(self.k.forward(xs)?)?;
+        let v = split(self.v.forward(xs)?)?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(bias)?;
+        let probs = mode.dropout(&softmax_last(&scores, mode)?, c.attention_dropout)?;
+        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, dim))?;
+        self.out.forward(&ctx)
+    }
+}
+
+struct Block {
+    attention: Attention,
+    sa_norm: LayerNorm,
+    lin1: Linear,
+    lin2: Linear,
+    out_norm: LayerNorm,
+}
+
+impl Block {
+    fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
+        Ok(Self {
+            attention: Attention::load(vb.pp("attention"), c)?,
+            sa_norm: LayerNorm::load(vb.pp("sa_layer_norm"), c.dim)?,
+            lin1: linear(vb.pp("ffn").pp("lin1"), c.dim, c.hidden_dim)?,
+            lin2: linear(vb.pp("ffn").pp("lin2"), c.hidden_dim, c.dim)?,
+            out_norm: LayerNorm::load(vb.pp("output_layer_norm"), c.dim)?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, bias: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
+        let sa = self.attention.forward(xs, bias, c, mode)?;
+        let xs = self.sa_norm.forward(&(sa + xs)?, mode)?;
+        let ff = mode.dropout(&self.lin2.forward(&self.lin1.forward(&xs)?.gelu_erf()?)?, c.dropout)?;
+        self.out_norm.forward(&(ff + xs)?, mode)
+    }
+}
+
+/// The DistilBERT encoder.
+pub struct DistilBert {
+    config: Config,
+    embeddings: Embeddings,
+    layers: Vec<Block>,
+    /// Whether word embeddings are kept out of the gradient (a training choice).
+    pub freeze_word_embeddings: bool,
+}
+
+impl DistilBert {
+    /// Loads from `vb`, at its root or under `distilbert.` (real checkpoints).
+    pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+        config.check()?;
+        let root = if vb.contains_tensor("embeddings.word_embeddings.weight") || !vb.contains_tensor("distilbert.embeddings.word_embeddings.weight") {
+            vb
+        } else {
+            vb.pp("distilbert")
+        };
+        let layers = (0..config.n_layers).map(|i| Block::load(root.pp("transformer.layer").pp(i), config)).collect::<Result<_>>()?;
+        Ok(Self { config: config.clone(), embeddings: Embeddings::load(root.pp("embeddings"), config)?, layers, freeze_word_embeddings: false })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Hidden states [B, T, dim] for token ids [B, T] (u32) and an attention
+    /// mask [B, T] (1 = token, 0 = padding; any integer or float dtype).
+    pub fn forward(&self, ids: &Tensor, attention: &Tensor, mode: Mode) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        let bias = ((attention.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?;
+        let mut xs = self.embeddings.forward(ids, &self.config, mode, self.freeze_word_embeddings)?;
+        for layer in &self.layers {
+            xs = layer.forward(&xs, &bias, &self.config, mode)?;
+        }
+        Ok(xs)
+    }
+}
+
+/// Which head sits on the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Head {
+    /// Per-word softmax over the tags; cross-entropy loss.
+    #[default]
+    Linear,
+    /// Linear emissions + a linear-chain CRF; NLL loss and Viterbi decoding.
+    Crf,
+}
+
+/// Everything needed to rebuild a tagger: the encoder, the head and the labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaggerConfig {
+    pub encoder: Config,
+    #[serde(default)]
+    pub head: Head,
+    /// Tag labels in output order (`O`, `B-SKILL`, `I-SKILL`).
+    pub labels: Vec<String>,
+}
+
+impl TaggerConfig {
+    pub fn new(encoder: Config, head: Head) -> Self {
+        Self { encoder, head, labels: Tag::ALL.iter().map(|t| t.as_str().to_owned()).collect() }
+    }
+}
+
+/// A batch of sentences as sub-word tensors plus where each word starts.
+///
+/// Invariants: `ids` and `attention` are [B, T]; `word_pos`, `word_mask` are
+/// [B, W]; `word_pos[b][w]` is the index in `0..T` of word `w`'s first
+/// sub-word where `word_mask[b][w]` is 1 (and 0, ignored, elsewhere).
+pub struct Batch {
+    pub ids: Tensor,
+    pub attention: Tensor,
+    pub word_pos: Tensor,
+    pub word_mask: Tensor,
+}
+
+/// The tagger: encoder + classifier (+ CRF).
+pub struct Tagger {
+    pub config: TaggerConfig,
+    pub encoder: DistilBert,
+    classifier: Linear,
+    crf: Option<Crf>,
+}
+
+impl Tagger {
+    /// Loads a tagger; the encoder may live at the root or under `distilbert.`.
+    pub fn load(vb: VarBuilder, config: &TaggerConfig) -> Result<Self> {
+        let k = config.labels.len();
+        Ok(Self {
+            encoder: DistilBert::load(vb.clone(), &config.encoder)?,
+            classifier: linear(vb.pp("classifier"), config.encoder.dim, k)?,
+            crf: match config.head {
+                Head::Linear => None,
+                Head::Crf => Some(Crf::load(vb.pp("crf"), k)?),
+            },
+            config: config.clone(),
+        })
+    }
+
+    /// Word-level emission scores [B, W, K] (logits of the first sub-word).
+    pub fn word_emissions(&self, batch: &Batch, mode: Mode) -> Result<Tensor> {
+        let hidden = self.encoder.forward(&batch.ids, &batch.attention, mode)?;
+        let hidden = mode.dropout(&hidden, self.config.encoder.dropout)?;
+        let logits = self.classifier.forward(&hidden)?;
+        let (b, w) = batch.word_pos.dims2()?;
+        let k = self.config.labels.len();
+        let index = batch.word_pos.unsqueeze(2)?.broadcast_as((b, w, k))?.contiguous()?;
+        logits.contiguous()?.gather(&index, 1)
+    }
+
+    /// Mean loss over the batch's words: cross-entropy (linear head) or CRF
+    /// negative log-likelihood per sentence (CRF head). `tags`: [B, W] u32.
+    pub fn loss(&self, emissions: &Tensor, tags: &Tensor, word_mask: &Tensor) -> Result<Tensor> {
+        match &self.crf {
+            Some(crf) => crf.neg_log_likelihood(emissions, tags, word_mask),
+            None => {
+                let max = emissions.max_keepdim(D::Minus1)?.detach();
+                let shifted = emissions.broadcast_sub(&max)?;
+                let log_z = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
+                let gold = shifted.gather(&tags.unsqueeze(2)?.contiguous()?, 2)?;
+                let nll = (log_z - gold)?.squeeze(2)?;
+                let mask = word_mask.to_dtype(DType::F32)?;
+                (nll * &mask)?.sum_all()? / mask.sum_all()?.to_scalar::<f32>()?.max(1.0) as f64
+            }
+        }
+    }
+
+    /// Best tags for each sentence's first `lengths[b]` words.
+    pub fn decode(&self, emissions: &Tensor, lengths: &[usize]) -> Result<Vec<Vec<Tag>>> {
+        let paths: Vec<Vec<u32>> = match &self.crf {
+            Some(crf) => crf.viterbi(emissions, lengths)?,
+            None => {
+                let best: Vec<Vec<u32>> = emissions.argmax(D::Minus1)?.to_dtype(DType::U32)?.to_vec2()?;
+                best.into_iter().zip(lengths).map(|(row, &n)| row.into_iter().take(n).collect()).collect()
+            }
+        };
+        Ok(paths.into_iter().map(|p| p.into_iter().map(|i| Tag::ALL.get(i as usize).copied().unwrap_or(Tag::O)).collect()).collect())
+    }
+
+    /// Per-word tag probabilities (softmax of the emissions) [B, W, K].
+    pub fn probabilities(emissions: &Tensor) -> Result<Tensor> {
+        candle_nn::ops::softmax_last_dim(&emissions.contiguous()?)
+    }
+}
+
+/// The device training and inference run on by default: CUDA when this
+/// crate is built with the `cuda` feature and a GPU is present, else CPU.
+pub fn default_device() -> Device {
+    #[cfg(feature = "cuda")]
+    if let Ok(d) = Device::new_cuda(0) {
+        return d;
+    }
+    Device::Cpu
+}
