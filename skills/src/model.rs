@@ -401,3 +401,89 @@ pub fn default_device() -> Device {
     }
     Device::Cpu
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::WordPieces;
+    use candle_nn::VarMap;
+    use rand::SeedableRng;
+
+    const TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-model/tokenizer.json");
+
+    fn setup(head: Head, dropout: f32) -> (VarMap, Tagger, Batch, Tensor) {
+        let pieces = WordPieces::from_json(TOKENIZER, 32).unwrap();
+        let mut cfg = Config::tiny(pieces.vocab_size());
+        cfg.dropout = dropout;
+        cfg.attention_dropout = dropout;
+        let varmap = VarMap::new();
+        let tagger = Tagger::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &TaggerConfig::new(cfg, head)).unwrap();
+        let a = pieces.encode(&["strong", "python", "and", "machine", "learning", "skills"]).unwrap();
+        let b = pieces.encode(&["we", "use", "docker"]).unwrap();
+        let batch = pieces.batch(&[&a, &b], &Device::Cpu).unwrap();
+        let tags = Tensor::new(&[[0u32, 1, 0, 1, 2, 0], [0, 0, 1, 0, 0, 0]], &Device::Cpu).unwrap();
+        (varmap, tagger, batch, tags)
+    }
+
+    #[test]
+    fn every_trainable_tensor_gets_a_gradient() {
+        for head in [Head::Linear, Head::Crf] {
+            let (varmap, tagger, batch, tags) = setup(head, 0.1);
+            let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
+            let em = tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap();
+            let grads = tagger.loss(&em, &tags, &batch.word_mask).unwrap().backward().unwrap();
+            let vars = varmap.data().lock().unwrap();
+            let expected = 4 + 16 * tagger.config.encoder.n_layers + 2 + if head == Head::Crf { 3 } else { 0 };
+            assert_eq!(vars.len(), expected);
+            for (name, var) in vars.iter() {
+                let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{head:?}: no gradient for {name}"));
+                let norm: f32 = g.sqr().unwrap().sum_all().unwrap().to_scalar().unwrap();
+                assert!(norm > 0.0 && norm.is_finite(), "{head:?}: gradient of {name} is {norm}");
+            }
+        }
+    }
+
+    #[test]
+    fn frozen_word_embeddings_get_no_gradient() {
+        let (varmap, mut tagger, batch, tags) = setup(Head::Linear, 0.0);
+        tagger.encoder.freeze_word_embeddings = true;
+        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
+        let em = tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap();
+        let grads = tagger.loss(&em, &tags, &batch.word_mask).unwrap().backward().unwrap();
+        let vars = varmap.data().lock().unwrap();
+        assert!(grads.get(vars["embeddings.word_embeddings.weight"].as_tensor()).is_none());
+        assert!(grads.get(vars["embeddings.position_embeddings.weight"].as_tensor()).is_some());
+    }
+
+    #[test]
+    fn training_kernels_compute_the_inference_function() {
+        let (_, tagger, batch, _) = setup(Head::Linear, 0.0);
+        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
+        let train = tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap();
+        let infer = tagger.word_emissions(&batch, Mode::Infer).unwrap();
+        let d: f32 = (train - infer).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap();
+        assert!(d < 1e-5, "max |train - infer| = {d}");
+    }
+
+    #[test]
+    fn dropout_is_seeded() {
+        let (_, tagger, batch, _) = setup(Head::Linear, 0.5);
+        let run = |seed| {
+            let rng = RefCell::new(ChaCha8Rng::seed_from_u64(seed));
+            tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn bad_configs_are_errors() {
+        let mut cfg = Config::tiny(10);
+        cfg.n_heads = 5;
+        let varmap = VarMap::new();
+        assert!(DistilBert::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &cfg).is_err());
+        cfg.n_heads = 4;
+        cfg.activation = "relu".into();
+        assert!(DistilBert::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &cfg).is_err());
+    }
+}

@@ -114,6 +114,22 @@ pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// Scores a trained model on every named split present.
+pub fn model(m: &crate::predict::Model, name: &str, data: &Path) -> Result<Row> {
+    let mut splits = Vec::new();
+    for (split, files) in SPLITS {
+        let Some(records) = load_split(data, files)? else { continue };
+        let encoded = crate::predict::encode_records(&m.pieces, &records)?;
+        let tags = crate::predict::tag_sentences(&m.tagger, &m.pieces, &encoded, &m.device, 32)?;
+        let by_id: std::collections::HashMap<&str, &Vec<Tag>> = records.iter().map(|r| r.id.as_str()).zip(&tags).collect();
+        splits.push(score(split, &records, |r| by_id[r.id.as_str()].clone()));
+    }
+    if splits.is_empty() {
+        bail!("no dataset files in {}: run `rolemapper dataset` first", data.display());
+    }
+    Ok(Row { model: name.to_owned(), splits })
+}
+
 /// Markdown table: one line per (model, split).
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(

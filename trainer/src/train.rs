@@ -186,7 +186,33 @@ fn build(cfg: &TrainConfig, varmap: &VarMap, device: &Device) -> Result<(Tagger,
         random = varmap.data().lock().expect("varmap lock").keys().cloned().collect();
     }
     random.sort();
+    seeded_init(varmap, &random, cfg.seed)?;
     Ok((tagger, tcfg, random))
+}
+
+/// Re-initialises `names` from the run's seed (candle draws initial values
+/// from an unseeded generator, which would make two runs differ): matrices
+/// uniform with standard deviation 0.02 (BERT's initializer range), LayerNorm
+/// scales 1, biases and CRF scores 0.
+fn seeded_init(varmap: &VarMap, names: &[String], seed: u64) -> Result<()> {
+    let data = varmap.data().lock().expect("varmap lock");
+    for name in names {
+        let var = &data[name];
+        let n = var.elem_count();
+        let norm = name.contains("LayerNorm") || name.contains("layer_norm");
+        let values: Vec<f32> = if name.starts_with("crf.") || name.ends_with("bias") {
+            vec![0.0; n]
+        } else if norm {
+            vec![1.0; n]
+        } else {
+            let key = name.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+            let mut rng = ChaCha8Rng::seed_from_u64(key);
+            let a = 0.02 * 3f32.sqrt();
+            (0..n).map(|_| rng.random_range(-a..a)).collect()
+        };
+        var.set(&Tensor::from_vec(values, var.shape(), var.device())?)?;
+    }
+    Ok(())
 }
 
 fn named_vars(varmap: &VarMap, freeze_words: bool) -> Vec<(String, Var)> {

@@ -1,0 +1,161 @@
+//! Training on a toy set with the tiny random-init model
+//! (`tests/fixtures/tiny-model`): it must overfit to F1 = 1.0, and a run
+//! killed with SIGKILL and resumed must end with the weights of a run that
+//! was never interrupted.
+
+use skills::bio::{spans_to_tags, Tag};
+use skills::model::Head;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use trainer::data::{write_jsonl, Record};
+use trainer::train::{train, TrainConfig};
+
+const TOY: &[(&str, &[(usize, usize)])] = &[
+    ("we use python and sql", &[(2, 3), (4, 5)]),
+    ("strong machine learning skills", &[(1, 3)]),
+    ("experience with docker and kubernetes", &[(2, 3), (4, 5)]),
+    ("you know excel", &[(2, 3)]),
+    ("project management and leadership", &[(0, 2), (3, 4)]),
+    ("we build the team", &[]),
+    ("data analysis in python", &[(0, 2), (3, 4)]),
+    ("write clean code in java", &[(0, 3), (4, 5)]),
+    ("communication skills", &[(0, 1)]),
+    ("cloud aws linux git", &[(0, 2), (2, 3), (3, 4)]),
+];
+
+fn tiny_model() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tiny-model")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rolemapper-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn toy_data(dir: &Path) {
+    let records: Vec<Record> = TOY
+        .iter()
+        .enumerate()
+        .map(|(i, (text, spans))| {
+            let words: Vec<String> = text.split(' ').map(str::to_owned).collect();
+            let mut offsets = Vec::new();
+            let mut pos = 0;
+            for w in &words {
+                offsets.push([pos, pos + w.chars().count()]);
+                pos += w.chars().count() + 1;
+            }
+            let ranges: Vec<_> = spans.iter().map(|&(a, b)| a..b).collect();
+            let tags: Vec<Tag> = spans_to_tags(words.len(), &ranges).unwrap();
+            Record { id: format!("toy-{i}"), source: "toy".into(), split: "train".into(), text: text.to_string(), words, offsets, tags, spans: vec![] }
+        })
+        .collect();
+    write_jsonl(&dir.join("toy.train.jsonl"), &records).unwrap();
+    write_jsonl(&dir.join("toy.dev.jsonl"), &records).unwrap();
+}
+
+fn config(data: &Path, head: Head, steps: usize, eval_every: usize) -> TrainConfig {
+    TrainConfig {
+        init: tiny_model(),
+        data: data.to_owned(),
+        head,
+        mix: vec![("toy".into(), 1.0)],
+        select: vec!["toy".into()],
+        max_len: 32,
+        batch_size: 8,
+        steps,
+        lr: 3e-3,
+        warmup: 10,
+        weight_decay: 0.01,
+        clip: 1.0,
+        eval_every,
+        patience: 100,
+        seed: 7,
+        freeze_word_embeddings: false,
+        max_dev: 100,
+    }
+}
+
+#[test]
+fn tiny_model_overfits_toy_set() {
+    let data = scratch("overfit-data");
+    toy_data(&data);
+    for head in [Head::Linear, Head::Crf] {
+        let out = data.join(format!("run-{head:?}"));
+        let started = Instant::now();
+        let outcome = train(&config(&data, head, 300, 50), &out, false, &candle_core::Device::Cpu, None).unwrap();
+        eprintln!("{head:?}: best F1 {} at step {} in {:?}", outcome.state.best_score, outcome.state.best_step, started.elapsed());
+        assert_eq!(outcome.state.best_score, 1.0, "{head:?} did not overfit: {:?}", outcome.state.evals);
+        assert!(outcome.random_init.len() > 10, "no pretrained weights: everything starts random");
+        for f in ["best/model.safetensors", "best/tagger.json", "best/tokenizer.json", "metrics.json", "loss.svg", "dev_f1.svg"] {
+            assert!(out.join(f).exists(), "{f} missing");
+        }
+    }
+    std::fs::remove_dir_all(data).unwrap();
+}
+
+fn rolemapper_train(data: &Path, out: &Path, resume: bool) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rolemapper"));
+    c.args(["train", "--init"]).arg(tiny_model()).arg("--data").arg(data).arg("--out").arg(out);
+    c.args(["--mix", "toy=1", "--select", "toy", "--max-len", "32", "--batch-size", "8", "--steps", "400", "--lr", "3e-3"]);
+    c.args(["--warmup", "10", "--eval-every", "20", "--patience", "1000", "--seed", "7", "--train-word-embeddings"]);
+    if resume {
+        c.arg("--resume");
+    }
+    c
+}
+
+fn final_weights(out: &Path) -> Vec<(String, Vec<f32>)> {
+    let latest = std::fs::read_to_string(out.join("latest")).unwrap();
+    assert_eq!(latest.trim(), "ckpt-00000400");
+    let t = candle_core::safetensors::load(out.join(latest.trim()).join("model.safetensors"), &candle_core::Device::Cpu).unwrap();
+    let mut v: Vec<_> = t.into_iter().map(|(k, x)| (k, x.flatten_all().unwrap().to_vec1::<f32>().unwrap())).collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn resume_after_sigkill_matches_an_uninterrupted_run() {
+    let data = scratch("resume");
+    toy_data(&data);
+    let whole = data.join("whole");
+    assert!(rolemapper_train(&data, &whole, false).status().unwrap().success());
+
+    let killed = data.join("killed");
+    let mut child = rolemapper_train(&data, &killed, false).spawn().unwrap();
+    let started = Instant::now();
+    loop {
+        let at = std::fs::read_to_string(killed.join("latest")).unwrap_or_default();
+        if at.trim() >= "ckpt-00000060" {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(started.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let at_kill = std::fs::read_to_string(killed.join("latest")).unwrap();
+    assert_ne!(at_kill.trim(), "ckpt-00000400", "killed too late to test anything");
+
+    let status = rolemapper_train(&data, &killed, true).status().unwrap();
+    assert!(status.success());
+    let (a, b) = (final_weights(&whole), final_weights(&killed));
+    assert_eq!(a.len(), b.len());
+    for ((na, va), (nb, vb)) in a.iter().zip(&b) {
+        assert_eq!(na, nb);
+        let d = va.iter().zip(vb).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(d < 1e-5, "{na}: max |diff| {d} after resuming from {at_kill}");
+    }
+    // The curves are whole too: every step's loss, every evaluation.
+    let metrics = |o: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(o.join("metrics.json")).unwrap()).unwrap() };
+    assert_eq!(metrics(&whole)["evals"].as_array().unwrap().len(), 20);
+    assert_eq!(metrics(&killed)["evals"].as_array().unwrap().len(), 20);
+    // A second run into a used folder is refused rather than overwriting it.
+    let out = rolemapper_train(&data, &whole, false).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
+    std::fs::remove_dir_all(data).unwrap();
+}
