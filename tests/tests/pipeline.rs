@@ -9,15 +9,7 @@ use trainer::eval;
 
 fn labeller() -> Labeller {
     let mut b = LexiconBuilder::new();
-    b.source(Source {
-        id: "fixture".into(),
-        title: "test skills".into(),
-        package: String::new(),
-        sha256: String::new(),
-        path: String::new(),
-        licence: "CC0".into(),
-        attribution: String::new(),
-    });
+    b.source(Source { id: "fixture".into(), ..Default::default() });
     for name in ["Python", "SQL", "Excel", "Docker", "machine learning", "data analysis", "Power BI"] {
         b.label("fixture", name, name, LabelKind::Preferred);
     }

@@ -375,15 +375,7 @@ mod tests {
 
     fn labeller() -> Labeller {
         let mut b = LexiconBuilder::new();
-        b.source(Source {
-            id: "t".into(),
-            title: String::new(),
-            package: String::new(),
-            sha256: String::new(),
-            path: String::new(),
-            licence: String::new(),
-            attribution: String::new(),
-        });
+        b.source(Source { id: "t".into(), ..Default::default() });
         for (i, name) in ["Python", "SQL", "machine learning", "Excel"].iter().enumerate() {
             b.label("t", &i.to_string(), name, LabelKind::Preferred);
         }

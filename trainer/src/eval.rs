@@ -114,20 +114,42 @@ pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Scores a trained model on every named split present.
-pub fn model(m: &crate::predict::Model, name: &str, data: &Path) -> Result<Row> {
+/// One sample prediction: split, sentence, predicted and gold skill phrases.
+pub type Sample = (String, String, Vec<String>, Vec<String>);
+
+/// Scores a trained model on every named split present, keeping the first
+/// `samples` sentences of each split as sample predictions.
+pub fn model(m: &crate::predict::Model, name: &str, data: &Path, samples: usize) -> Result<(Row, Vec<Sample>)> {
     let mut splits = Vec::new();
+    let mut kept = Vec::new();
     for (split, files) in SPLITS {
         let Some(records) = load_split(data, files)? else { continue };
         let encoded = crate::predict::encode_records(&m.pieces, &records)?;
         let tags = crate::predict::tag_sentences(&m.tagger, &m.pieces, &encoded, &m.device, 32)?;
         let by_id: std::collections::HashMap<&str, &Vec<Tag>> = records.iter().map(|r| r.id.as_str()).zip(&tags).collect();
         splits.push(score(split, &records, |r| by_id[r.id.as_str()].clone()));
+        for (r, t) in records.iter().zip(&tags).take(samples) {
+            let phrases = |tags: &[Tag]| -> Vec<String> {
+                tags_to_spans(tags).into_iter().map(|w| r.words[w].join(" ")).collect()
+            };
+            kept.push((split.to_string(), r.text.clone(), phrases(t), phrases(&r.tags)));
+        }
     }
     if splits.is_empty() {
         bail!("no dataset files in {}: run `rolemapper dataset` first", data.display());
     }
-    Ok(Row { model: name.to_owned(), splits })
+    Ok((Row { model: name.to_owned(), splits }, kept))
+}
+
+/// Writes sample predictions as CSV, as the seed did: sentence, predicted
+/// skills, gold skills (`; `-separated).
+pub fn write_samples(path: &Path, samples: &[Sample]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["split", "sentence", "predicted_skills", "gold_skills"])?;
+    for (split, text, pred, gold) in samples {
+        w.write_record([split.as_str(), text.as_str(), &pred.join("; "), &gold.join("; ")])?;
+    }
+    crate::data::write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
 }
 
 /// Markdown table: one line per (model, split).

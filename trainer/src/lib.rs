@@ -18,4 +18,5 @@ pub mod plot;
 pub mod predict;
 pub mod pypi;
 pub mod skillspan;
+pub mod tag;
 pub mod train;

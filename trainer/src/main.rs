@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use skills::model::Head;
 use trainer::train::TrainConfig;
-use trainer::{data, dataset, eval, lexicon_cmd, predict, train};
+use trainer::{data, dataset, eval, lexicon_cmd, predict, tag, train};
 
 #[derive(Parser)]
 #[command(name = "rolemapper", version, about = "Skill tagging: lexicon, datasets, evaluation")]
@@ -64,6 +64,22 @@ enum Command {
         #[command(flatten)]
         train: TrainArgs,
     },
+    /// Tag text files: one JSON object a line, `{"file", "spans": [{"start", "end", "text", "skill", "score"}]}`
+    /// with code-point offsets; or, with --conll, tokens one a line in and `token<TAB>tag` out.
+    Tag {
+        /// Model folder (`runs/NAME/best`).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Skill lexicon folder used to link spans to canonical names.
+        #[arg(long, default_value = "skills/lexicon")]
+        lexicon: PathBuf,
+        /// Input is CoNLL: tokens in the first column, a blank line between sentences.
+        #[arg(long)]
+        conll: bool,
+        /// Files to tag; `-` is standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Score taggers on the named splits (strict span, token and overlap P/R/F1).
     Eval {
         #[command(flatten)]
@@ -83,6 +99,12 @@ enum Command {
         /// Also write the scores as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// With --model: write sample predictions (split, sentence, predicted and gold skills) as CSV here.
+        #[arg(long, requires = "model")]
+        csv: Option<PathBuf>,
+        /// Sentences per split in the --csv sample.
+        #[arg(long, default_value_t = 50)]
+        csv_rows: usize,
     },
 }
 
@@ -223,7 +245,31 @@ fn run(cli: Cli) -> Result<()> {
                 out.join("best").display()
             );
         }
-        Command::Eval { paths, baseline, model, name, data, json } => {
+        Command::Tag { model, lexicon, conll, files } => {
+            let Some(model) = model else {
+                bail!("no model bundle is shipped in public/model/ yet: pass --model runs/NAME/best");
+            };
+            let device = skills::model::default_device();
+            let m = predict::Model::load(&model, &device, 128)?;
+            let linker = if conll { None } else { Some(skills::highlight::Linker::new(&lexicon_cmd::load(&lexicon)?)?) };
+            let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, device);
+            for f in &files {
+                let bytes = if f.as_os_str() == "-" {
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
+                    v
+                } else {
+                    std::fs::read(f).map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?
+                };
+                let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{} is not UTF-8 text (first bad byte at {})", f.display(), e.utf8_error().valid_up_to()))?;
+                if conll {
+                    print!("{}", tag::conll(&h, &text)?);
+                } else {
+                    println!("{}", tag::json_line(&h, &f.display().to_string(), &text)?);
+                }
+            }
+        }
+        Command::Eval { paths, baseline, model, name, data, json, csv, csv_rows } => {
             let rows = match (baseline, model) {
                 (Some(Baseline::Gazetteer), _) => {
                     let labeller = dataset::Labeller::new(lexicon_cmd::load(&paths.lexicon)?)?;
@@ -232,7 +278,11 @@ fn run(cli: Cli) -> Result<()> {
                 (None, Some(dir)) => {
                     let device = skills::model::default_device();
                     let m = predict::Model::load(&dir, &device, 128)?;
-                    vec![eval::model(&m, &name, &data)?]
+                    let (row, samples) = eval::model(&m, &name, &data, csv_rows)?;
+                    if let Some(path) = csv {
+                        eval::write_samples(&path, &samples)?;
+                    }
+                    vec![row]
                 }
                 (None, None) => bail!("pass --model DIR or --baseline gazetteer"),
             };

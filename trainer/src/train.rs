@@ -386,11 +386,24 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
         let tps = (state.tokens - tokens0) as f64 / started.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(state.step as u64);
         bar.set_message(format!("loss {l:.4} | {tps:.0} tok/s"));
+        if bar.is_hidden() && state.step % 50 == 0 {
+            // No terminal (a log file): a plain progress line instead of the bar.
+            eprintln!("step {}/{}: loss {l:.4}, {tps:.0} tokens/s", state.step, cfg.steps);
+        }
         if state.step % cfg.eval_every == 0 || state.step == cfg.steps {
             let (devs, score) = evaluate(&tagger, &pieces, &dev, device)?;
             let train_loss = since_eval.iter().sum::<f64>() / since_eval.len().max(1) as f64;
             since_eval.clear();
-            bar.println(format!("step {}: train loss {train_loss:.4}, dev strict F1 {score:.4} {devs:?}", state.step));
+            let line = format!(
+                "step {}: train loss {train_loss:.4}, dev strict F1 {score:.4} ({})",
+                state.step,
+                devs.iter().map(|(k, p)| format!("{k} {:.4}", p.f1)).collect::<Vec<_>>().join(", ")
+            );
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
             state.evals.push(EvalPoint { step: state.step, train_loss, dev: devs, score });
             if score > state.best_score || state.evals.len() == 1 {
                 state.best_score = score;

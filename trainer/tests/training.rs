@@ -3,26 +3,11 @@
 //! killed with SIGKILL and resumed must end with the weights of a run that
 //! was never interrupted.
 
-use skills::bio::{spans_to_tags, Tag};
 use skills::model::Head;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use trainer::data::{write_jsonl, Record};
 use trainer::train::{train, TrainConfig};
-
-const TOY: &[(&str, &[(usize, usize)])] = &[
-    ("we use python and sql", &[(2, 3), (4, 5)]),
-    ("strong machine learning skills", &[(1, 3)]),
-    ("experience with docker and kubernetes", &[(2, 3), (4, 5)]),
-    ("you know excel", &[(2, 3)]),
-    ("project management and leadership", &[(0, 2), (3, 4)]),
-    ("we build the team", &[]),
-    ("data analysis in python", &[(0, 2), (3, 4)]),
-    ("write clean code in java", &[(0, 3), (4, 5)]),
-    ("communication skills", &[(0, 1)]),
-    ("cloud aws linux git", &[(0, 2), (2, 3), (3, 4)]),
-];
 
 fn tiny_model() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tiny-model")
@@ -35,25 +20,13 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The toy set (`tests/fixtures/toy`): ten sentences, train = dev.
 fn toy_data(dir: &Path) {
-    let records: Vec<Record> = TOY
-        .iter()
-        .enumerate()
-        .map(|(i, (text, spans))| {
-            let words: Vec<String> = text.split(' ').map(str::to_owned).collect();
-            let mut offsets = Vec::new();
-            let mut pos = 0;
-            for w in &words {
-                offsets.push([pos, pos + w.chars().count()]);
-                pos += w.chars().count() + 1;
-            }
-            let ranges: Vec<_> = spans.iter().map(|&(a, b)| a..b).collect();
-            let tags: Vec<Tag> = spans_to_tags(words.len(), &ranges).unwrap();
-            Record { id: format!("toy-{i}"), source: "toy".into(), split: "train".into(), text: text.to_string(), words, offsets, tags, spans: vec![] }
-        })
-        .collect();
-    write_jsonl(&dir.join("toy.train.jsonl"), &records).unwrap();
-    write_jsonl(&dir.join("toy.dev.jsonl"), &records).unwrap();
+    let toy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/toy");
+    for split in ["train", "dev"] {
+        let name = format!("toy.{split}.jsonl");
+        std::fs::copy(toy.join(&name), dir.join(&name)).unwrap();
+    }
 }
 
 fn config(data: &Path, head: Head, steps: usize, eval_every: usize) -> TrainConfig {

@@ -1,0 +1,182 @@
+//! Text in, skill spans out: the code path shared by `rolemapper tag` and
+//! the browser.
+//!
+//! The text is split into sentences ([`SentenceSplitter`]), each sentence
+//! into words ([`words`]); words are cut into windows that fit the model's
+//! length limit, tagged in batches, and the `B`/`I` runs become spans. Each
+//! span gets a confidence (the mean probability of its words' tags) and,
+//! when the lexicon knows the phrase, its canonical skill name.
+
+use crate::bio::{tags_to_spans, Tag};
+use crate::encode::{Encoded, EncodeError, WordPieces};
+use crate::lexicon::Lexicon;
+use crate::matcher::PhraseMatcher;
+use crate::model::{Mode, Tagger};
+use crate::offsets::OffsetMap;
+use crate::text::SentenceSplitter;
+use crate::words::words;
+use candle_core::Device;
+use serde::Serialize;
+use std::ops::Range;
+
+/// One highlighted skill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkillSpan {
+    /// Byte range in the text.
+    pub bytes: Range<usize>,
+    /// Canonical skill name, when the lexicon knows the phrase.
+    pub skill: Option<String>,
+    /// Mean probability of the span's word tags, in `0..=1`.
+    pub score: f32,
+}
+
+/// Failure to highlight.
+#[derive(Debug, thiserror::Error)]
+pub enum HighlightError {
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error("model error: {0}")]
+    Model(#[from] candle_core::Error),
+}
+
+/// Links phrases to canonical names: a phrase that is, as a whole, one
+/// lexicon surface form.
+pub struct Linker {
+    matcher: PhraseMatcher,
+    names: Vec<String>,
+}
+
+impl Linker {
+    pub fn new(lexicon: &Lexicon) -> Result<Self, crate::matcher::MatcherError> {
+        Ok(Self { matcher: PhraseMatcher::from_lexicon(lexicon, |_| true)?, names: lexicon.concepts.iter().map(|c| c.name.clone()).collect() })
+    }
+
+    /// The canonical name of `phrase`, if the whole phrase is a surface form.
+    pub fn link(&self, phrase: &str) -> Option<&str> {
+        let ws = words(phrase);
+        match self.matcher.find_in_words(phrase, &ws).as_slice() {
+            [m] if m.words == (0..ws.len()) => self.names.get(m.concept as usize).map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// The tagger, its tokenizer and the linker.
+pub struct Highlighter {
+    pub tagger: Tagger,
+    pub pieces: WordPieces,
+    pub linker: Option<Linker>,
+    pub device: Device,
+    pub splitter: SentenceSplitter,
+    /// Sentences (windows) tagged per forward pass.
+    pub batch_size: usize,
+}
+
+/// A window of words to tag: (sentence's word byte ranges, range of words).
+struct Window {
+    words: Vec<Range<usize>>,
+    enc: Encoded,
+}
+
+impl Highlighter {
+    pub fn new(tagger: Tagger, pieces: WordPieces, linker: Option<Linker>, device: Device) -> Self {
+        Self { tagger, pieces, linker, device, splitter: SentenceSplitter::new(), batch_size: 16 }
+    }
+
+    /// Skill spans of `text`, sorted and disjoint, on character boundaries.
+    pub fn highlight(&self, text: &str) -> Result<Vec<SkillSpan>, HighlightError> {
+        let mut windows = Vec::new();
+        for sentence in self.splitter.split(text) {
+            let ws: Vec<Range<usize>> = words(&text[sentence.clone()]).into_iter().map(|w| w.start + sentence.start..w.end + sentence.start).collect();
+            self.windows(text, &ws, &mut windows)?;
+        }
+        let tagged = self.tag_windows(&windows)?;
+        let mut out = Vec::new();
+        for (win, (tags, probs)) in windows.iter().zip(tagged) {
+            for span in tags_to_spans(&tags) {
+                let bytes = win.words[span.start].start..win.words[span.end - 1].end;
+                let score = probs[span.clone()].iter().sum::<f32>() / span.len() as f32;
+                let skill = self.linker.as_ref().and_then(|l| l.link(&text[bytes.clone()])).map(str::to_owned);
+                out.push(SkillSpan { bytes, skill, score });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Tags a sentence given as words (CoNLL input).
+    pub fn tag_words(&self, ws: &[&str]) -> Result<Vec<Tag>, HighlightError> {
+        let mut text = String::new();
+        let mut ranges = Vec::with_capacity(ws.len());
+        for w in ws {
+            ranges.push(text.len()..text.len() + w.len());
+            text.push_str(w);
+            text.push(' ');
+        }
+        let mut windows = Vec::new();
+        self.windows(&text, &ranges, &mut windows)?;
+        Ok(self.tag_windows(&windows)?.into_iter().flat_map(|(tags, _)| tags).collect())
+    }
+
+    /// Cuts a sentence's words into windows whose sub-words fit the model.
+    fn windows(&self, text: &str, ws: &[Range<usize>], out: &mut Vec<Window>) -> Result<(), HighlightError> {
+        let mut start = 0;
+        while start < ws.len() {
+            let strs: Vec<&str> = ws[start..].iter().map(|w| &text[w.clone()]).collect();
+            let enc = self.pieces.encode(&strs)?;
+            // When the sub-words hit the limit, the words after the last one
+            // that got a sub-word start the next window. A single word too
+            // long for the model still makes progress: it is tagged by its
+            // first sub-word.
+            let fit = if enc.ids.len() < self.pieces.max_len() {
+                strs.len()
+            } else {
+                enc.first.iter().rposition(Option::is_some).map_or(1, |last| last + 1)
+            };
+            let enc = if fit == strs.len() { enc } else { self.pieces.encode(&strs[..fit])? };
+            out.push(Window { words: ws[start..start + fit].to_vec(), enc });
+            start += fit;
+        }
+        Ok(())
+    }
+
+    /// Tags and per-word probabilities of the chosen tags.
+    fn tag_windows(&self, windows: &[Window]) -> Result<Vec<(Vec<Tag>, Vec<f32>)>, HighlightError> {
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| windows[i].enc.ids.len());
+        let mut out = vec![(Vec::new(), Vec::new()); windows.len()];
+        for chunk in order.chunks(self.batch_size.max(1)) {
+            let compact: Vec<Encoded> =
+                chunk.iter().map(|&i| Encoded { ids: windows[i].enc.ids.clone(), first: windows[i].enc.first.iter().flatten().map(|&f| Some(f)).collect() }).collect();
+            let refs: Vec<&Encoded> = compact.iter().collect();
+            let batch = self.pieces.batch(&refs, &self.device)?;
+            let emissions = self.tagger.word_emissions(&batch, Mode::Infer)?;
+            let lengths: Vec<usize> = compact.iter().map(|e| e.first.len()).collect();
+            let decoded = self.tagger.decode(&emissions, &lengths)?;
+            let probs: Vec<Vec<Vec<f32>>> = Tagger::probabilities(&emissions)?.to_vec3()?;
+            for (k, (&i, tags)) in chunk.iter().zip(decoded).enumerate() {
+                let mut it = tags.into_iter().zip(probs[k].iter());
+                let (mut t, mut p) = (Vec::new(), Vec::new());
+                for f in &windows[i].enc.first {
+                    match f.and_then(|_| it.next()) {
+                        Some((tag, row)) => {
+                            t.push(tag);
+                            p.push(row[tag.index()]);
+                        }
+                        None => {
+                            t.push(Tag::O);
+                            p.push(1.0);
+                        }
+                    }
+                }
+                out[i] = (t, p);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Code-point offsets of byte-range spans, for the JSON contract.
+pub fn char_ranges(text: &str, spans: &[SkillSpan]) -> Vec<Range<usize>> {
+    let map = OffsetMap::new(text);
+    spans.iter().map(|s| map.bytes_to_chars(s.bytes.clone()).expect("spans lie on word boundaries")).collect()
+}

@@ -1,0 +1,61 @@
+//! `rolemapper tag`'s contract on a trained tiny model: code-point offsets
+//! whose slice is exactly `text`, canonical names from the lexicon, CoNLL
+//! lines echoed with a tag, whatever the Unicode around the skills.
+
+use rolemapper_tests::{scratch, tiny_trained_model};
+use skills::highlight::{Highlighter, Linker};
+use skills::lexicon::{LabelKind, LexiconBuilder, Source};
+use trainer::predict::Model;
+use trainer::tag::{conll, json_line};
+
+fn highlighter(dir: &std::path::Path, link: bool) -> Highlighter {
+    let m = Model::load(dir, &candle_core::Device::Cpu, 32).unwrap();
+    let linker = link.then(|| {
+        let mut b = LexiconBuilder::new();
+        b.source(Source { id: "t".into(), ..Default::default() });
+        b.label("t", "py", "Python (programming language)", LabelKind::Preferred).label("t", "py", "python", LabelKind::Alternative);
+        b.label("t", "sql", "SQL", LabelKind::Preferred);
+        Linker::new(&b.build().0).unwrap()
+    });
+    Highlighter::new(m.tagger, m.pieces, linker, candle_core::Device::Cpu)
+}
+
+#[test]
+fn json_spans_use_code_points_and_link_skills() {
+    let out = scratch("tag-json");
+    let h = highlighter(&tiny_trained_model(&out), true);
+    // The first sentence is a training sentence; the decorations around it
+    // are multi-byte, astral-plane and right-to-left text.
+    let text = "😀👩‍💻 Über —\nwe use python and sql\nמפתח • strong machine learning skills";
+    let line: serde_json::Value = serde_json::from_str(&json_line(&h, "cv.txt", text).unwrap()).unwrap();
+    assert_eq!(line["file"], "cv.txt");
+    let chars: Vec<char> = text.chars().collect();
+    let spans = line["spans"].as_array().unwrap();
+    let mut last = 0;
+    for s in spans {
+        let (start, end) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        assert!(start >= last && start < end && end <= chars.len());
+        assert_eq!(chars[start..end].iter().collect::<String>(), s["text"].as_str().unwrap());
+        let score = s["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+        last = end;
+    }
+    let found: Vec<(&str, Option<&str>)> = spans.iter().map(|s| (s["text"].as_str().unwrap(), s["skill"].as_str())).collect();
+    assert!(found.contains(&("python", Some("Python"))), "{found:?}");
+    assert!(found.contains(&("sql", Some("SQL"))), "{found:?}");
+    assert!(found.contains(&("machine learning", None)), "{found:?}");
+    // Nothing to find in an empty or blank text.
+    let empty: serde_json::Value = serde_json::from_str(&json_line(&h, "-", " \n ").unwrap()).unwrap();
+    assert_eq!(empty["spans"].as_array().unwrap().len(), 0);
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn conll_echoes_lines_with_tags() {
+    let out = scratch("tag-conll");
+    let h = highlighter(&tiny_trained_model(&out), false);
+    let input = "we\tO\nuse\nPython\nand\nsql\n\ncommunication\nskills\n";
+    let tagged = conll(&h, input).unwrap();
+    assert_eq!(tagged, "we\tO\tO\nuse\tO\nPython\tB-SKILL\nand\tO\nsql\tB-SKILL\n\ncommunication\tB-SKILL\nskills\tO\n");
+    std::fs::remove_dir_all(out).unwrap();
+}
