@@ -83,14 +83,19 @@ impl Highlighter {
         Self { tagger, pieces, linker, device, splitter: SentenceSplitter::new(), batch_size: 16 }
     }
 
+    fn engine(&self) -> Engine<'_> {
+        Engine { tagger: &self.tagger, pieces: &self.pieces, device: &self.device, batch_size: self.batch_size }
+    }
+
     /// Skill spans of `text`, sorted and disjoint, on character boundaries.
     pub fn highlight(&self, text: &str) -> Result<Vec<SkillSpan>, HighlightError> {
+        let engine = self.engine();
         let mut windows = Vec::new();
         for sentence in self.splitter.split(text) {
             let ws: Vec<Range<usize>> = words(&text[sentence.clone()]).into_iter().map(|w| w.start + sentence.start..w.end + sentence.start).collect();
-            self.windows(text, &ws, &mut windows)?;
+            engine.windows(text, &ws, &mut windows)?;
         }
-        let tagged = self.tag_windows(&windows)?;
+        let tagged = engine.tag_windows(&windows)?;
         let mut out = Vec::new();
         for (win, (tags, probs)) in windows.iter().zip(tagged) {
             for span in tags_to_spans(&tags) {
@@ -105,32 +110,71 @@ impl Highlighter {
 
     /// Tags a sentence given as words (CoNLL input).
     pub fn tag_words(&self, ws: &[&str]) -> Result<Vec<Tag>, HighlightError> {
-        let mut text = String::new();
-        let mut ranges = Vec::with_capacity(ws.len());
-        for w in ws {
-            ranges.push(text.len()..text.len() + w.len());
-            text.push_str(w);
-            text.push(' ');
-        }
+        Ok(self.engine().tag_word_lists(&[ws.to_vec()])?.pop().unwrap_or_default())
+    }
+}
+
+/// Windowed, batched tagging with a borrowed tagger: what [`Highlighter`]
+/// runs, and what evaluation runs so that scores measure the same thing.
+pub struct Engine<'a> {
+    pub tagger: &'a Tagger,
+    pub pieces: &'a WordPieces,
+    pub device: &'a Device,
+    /// Windows tagged per forward pass.
+    pub batch_size: usize,
+}
+
+impl Engine<'_> {
+    /// Tags many sentences given as words; long ones are cut into windows
+    /// that fit the model. Words the tokenizer cannot see are `O`.
+    pub fn tag_word_lists(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<Tag>>, HighlightError> {
         let mut windows = Vec::new();
-        self.windows(&text, &ranges, &mut windows)?;
-        Ok(self.tag_windows(&windows)?.into_iter().flat_map(|(tags, _)| tags).collect())
+        let mut owner = Vec::new();
+        let mut texts = Vec::with_capacity(sentences.len());
+        for ws in sentences {
+            let mut text = String::new();
+            let mut ranges = Vec::with_capacity(ws.len());
+            for w in ws {
+                ranges.push(text.len()..text.len() + w.len());
+                text.push_str(w);
+                text.push(' ');
+            }
+            texts.push((text, ranges));
+        }
+        for (i, (text, ranges)) in texts.iter().enumerate() {
+            let before = windows.len();
+            self.windows(text, ranges, &mut windows)?;
+            owner.extend(std::iter::repeat(i).take(windows.len() - before));
+        }
+        let mut out = vec![Vec::new(); sentences.len()];
+        for (i, (tags, _)) in owner.into_iter().zip(self.tag_windows(&windows)?) {
+            out[i].extend(tags);
+        }
+        Ok(out)
     }
 
     /// Cuts a sentence's words into windows whose sub-words fit the model.
     fn windows(&self, text: &str, ws: &[Range<usize>], out: &mut Vec<Window>) -> Result<(), HighlightError> {
         let mut start = 0;
         while start < ws.len() {
-            let strs: Vec<&str> = ws[start..].iter().map(|w| &text[w.clone()]).collect();
+            // Every word that gets a sub-word takes at least one of the
+            // max_len slots, so no window can hold more words than that:
+            // looking further would re-tokenize the rest of a long sentence
+            // for every window.
+            let end = ws.len().min(start + self.pieces.max_len());
+            let strs: Vec<&str> = ws[start..end].iter().map(|w| &text[w.clone()]).collect();
             let enc = self.pieces.encode(&strs)?;
-            // When the sub-words hit the limit, the words after the last one
-            // that got a sub-word start the next window. A single word too
-            // long for the model still makes progress: it is tagged by its
-            // first sub-word.
+            // When the sub-words hit the limit, the window ends before the
+            // word they were cut in (which starts the next window whole). A
+            // single word too long for the model still makes progress: it is
+            // tagged by its first sub-word.
             let fit = if enc.ids.len() < self.pieces.max_len() {
                 strs.len()
             } else {
-                enc.first.iter().rposition(Option::is_some).map_or(1, |last| last + 1)
+                match enc.first.iter().rposition(Option::is_some) {
+                    Some(0) | None => 1,
+                    Some(last) => last,
+                }
             };
             let enc = if fit == strs.len() { enc } else { self.pieces.encode(&strs[..fit])? };
             out.push(Window { words: ws[start..start + fit].to_vec(), enc });

@@ -59,3 +59,20 @@ fn conll_echoes_lines_with_tags() {
     assert_eq!(tagged, "we\tO\tO\nuse\tO\nPython\tB-SKILL\nand\tO\nsql\tB-SKILL\n\ncommunication\tB-SKILL\nskills\tO\n");
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn long_run_on_text_is_cut_into_windows() {
+    let out = scratch("tag-long");
+    let h = highlighter(&tiny_trained_model(&out), false);
+    // 300 words without a sentence break, several windows of 32 sub-words,
+    // plus one word longer than the model's limit on its own.
+    let text = format!("{} {}", "we use python and sql".repeat(60).replace("sql", "sql "), "x".repeat(500));
+    let spans = h.highlight(&text).unwrap();
+    assert!(spans.len() >= 30, "only {} spans", spans.len());
+    let mut last = 0;
+    for s in &spans {
+        assert!(s.bytes.start >= last && s.bytes.start < s.bytes.end && s.bytes.end <= text.len());
+        last = s.bytes.end;
+    }
+    std::fs::remove_dir_all(out).unwrap();
+}

@@ -124,8 +124,7 @@ pub fn model(m: &crate::predict::Model, name: &str, data: &Path, samples: usize)
     let mut kept = Vec::new();
     for (split, files) in SPLITS {
         let Some(records) = load_split(data, files)? else { continue };
-        let encoded = crate::predict::encode_records(&m.pieces, &records)?;
-        let tags = crate::predict::tag_sentences(&m.tagger, &m.pieces, &encoded, &m.device, 32)?;
+        let tags = crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32)?;
         let by_id: std::collections::HashMap<&str, &Vec<Tag>> = records.iter().map(|r| r.id.as_str()).zip(&tags).collect();
         splits.push(score(split, &records, |r| by_id[r.id.as_str()].clone()));
         for (r, t) in records.iter().zip(&tags).take(samples) {

@@ -163,6 +163,12 @@ enum HeadArg {
 
 impl TrainArgs {
     fn config(&self) -> Result<TrainConfig> {
+        if self.batch_size == 0 {
+            bail!("--batch-size must be at least 1");
+        }
+        if self.max_len < 3 {
+            bail!("--max-len must leave room for [CLS], [SEP] and one sub-word (at least 3)");
+        }
         let mix = self
             .mix
             .split(',')

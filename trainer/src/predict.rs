@@ -6,7 +6,8 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use skills::bio::Tag;
 use skills::encode::{Encoded, WordPieces};
-use skills::model::{Mode, Tagger, TaggerConfig};
+use skills::highlight::Engine;
+use skills::model::{Tagger, TaggerConfig};
 use std::path::Path;
 
 /// A trained tagger with its tokenizer, as saved in a model folder
@@ -29,29 +30,12 @@ impl Model {
     }
 }
 
-/// Tags many sentences (each a list of words), batching sentences of
-/// similar length together. Words the tokenizer cannot see are `O`.
-pub fn tag_sentences(tagger: &Tagger, pieces: &WordPieces, encoded: &[Encoded], device: &Device, batch_size: usize) -> Result<Vec<Vec<Tag>>> {
-    let mut order: Vec<usize> = (0..encoded.len()).collect();
-    order.sort_by_key(|&i| encoded[i].ids.len());
-    let mut out = vec![Vec::new(); encoded.len()];
-    for chunk in order.chunks(batch_size.max(1)) {
-        // Only words with a first sub-word take part; they form a prefix-free list.
-        let compact: Vec<Encoded> = chunk
-            .iter()
-            .map(|&i| Encoded { ids: encoded[i].ids.clone(), first: encoded[i].first.iter().flatten().map(|&f| Some(f)).collect() })
-            .collect();
-        let refs: Vec<&Encoded> = compact.iter().collect();
-        let batch = pieces.batch(&refs, device)?;
-        let emissions = tagger.word_emissions(&batch, Mode::Infer)?;
-        let lengths: Vec<usize> = compact.iter().map(|e| e.first.len()).collect();
-        let decoded = tagger.decode(&emissions, &lengths)?;
-        for (&i, tags) in chunk.iter().zip(decoded) {
-            let mut it = tags.into_iter();
-            out[i] = encoded[i].first.iter().map(|f| if f.is_some() { it.next().unwrap_or(Tag::O) } else { Tag::O }).collect();
-        }
-    }
-    Ok(out)
+/// Tags records' words exactly as `rolemapper tag` would (long sentences in
+/// windows), batching windows of similar length together.
+pub fn tag_records(tagger: &Tagger, pieces: &WordPieces, records: &[Record], device: &Device, batch_size: usize) -> Result<Vec<Vec<Tag>>> {
+    let engine = Engine { tagger, pieces, device, batch_size };
+    let sentences: Vec<Vec<&str>> = records.iter().map(|r| r.words.iter().map(String::as_str).collect()).collect();
+    Ok(engine.tag_word_lists(&sentences)?)
 }
 
 /// Encodes records' words.

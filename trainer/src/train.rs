@@ -13,7 +13,7 @@
 
 use crate::data::{read_jsonl, write_atomic, Record};
 use crate::optim::{lr_at, AdamW};
-use crate::predict::{encode_records, tag_sentences};
+use crate::predict::{encode_records, tag_records};
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
@@ -229,10 +229,10 @@ fn named_vars(varmap: &VarMap, freeze_words: bool) -> Vec<(String, Var)> {
 }
 
 /// Scores the tagger on the selection dev sets.
-fn evaluate(tagger: &Tagger, pieces: &WordPieces, dev: &[(String, Vec<Record>, Vec<Encoded>)], device: &Device) -> Result<(BTreeMap<String, Prf>, f64)> {
+fn evaluate(tagger: &Tagger, pieces: &WordPieces, dev: &[(String, Vec<Record>)], device: &Device) -> Result<(BTreeMap<String, Prf>, f64)> {
     let mut out = BTreeMap::new();
-    for (source, records, encoded) in dev {
-        let pred = tag_sentences(tagger, pieces, encoded, device, 32)?;
+    for (source, records) in dev {
+        let pred = tag_records(tagger, pieces, records, device, 32)?;
         let mut s = Scores::default();
         for (r, p) in records.iter().zip(&pred) {
             s.add_tags(&r.tags, p);
@@ -329,8 +329,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
     for source in &cfg.select {
         let mut records = load_source(&cfg.data, source, "dev")?;
         records.truncate(cfg.max_dev);
-        let enc = encode_records(&pieces, &records)?;
-        dev.push((source.clone(), records, enc));
+        dev.push((source.clone(), records));
     }
 
     // Model and optimiser.
@@ -370,14 +369,15 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
         let rng = RefCell::new(ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(1_000_003).wrapping_add(step as u64)));
         let emissions = tagger.word_emissions(&batch, Mode::Train { rng: &rng })?;
         let loss = tagger.loss(&emissions, &tags, &batch.word_mask)?;
+        let l = loss.to_scalar::<f32>()?;
         let grads = loss.backward()?;
         let norm = opt.grad_norm(&grads)?;
+        // Checked before the update, so a bad step never reaches the weights.
+        if !l.is_finite() || !norm.is_finite() {
+            bail!("the loss ({l}) or gradient norm ({norm}) is not finite at step {step}; lower --lr");
+        }
         let scale = if norm > cfg.clip { cfg.clip / norm } else { 1.0 };
         opt.step(&grads, lr_at(step, cfg.lr, cfg.warmup, cfg.steps), scale)?;
-        let l = loss.to_scalar::<f32>()?;
-        if !l.is_finite() {
-            bail!("the loss became {l} at step {step}; lower --lr");
-        }
         state.losses.push(l);
         since_eval.push(l as f64);
         state.tokens += tokens;
