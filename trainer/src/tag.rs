@@ -12,7 +12,7 @@ pub fn json_line(h: &Highlighter, file: &str, text: &str) -> Result<String> {
     let spans: Vec<_> = spans
         .iter()
         .zip(chars)
-        .map(|(s, c)| json!({"start": c.start, "end": c.end, "text": &text[s.bytes.clone()], "skill": s.skill, "score": (s.score * 1e4).round() / 1e4}))
+        .map(|(s, c)| json!({"start": c.start, "end": c.end, "text": &text[s.bytes.clone()], "skill": s.skill, "score": (f64::from(s.score) * 1e4).round() / 1e4}))
         .collect();
     Ok(serde_json::to_string(&json!({"file": file, "spans": spans}))?)
 }
