@@ -265,6 +265,18 @@ fn swap_dir(tmp: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Flushes every file in `dir`, and `dir` itself, to disk, so that a rename
+/// that publishes the folder can never point at data still in the page cache.
+fn sync_dir(dir: &Path) -> Result<()> {
+    for e in std::fs::read_dir(dir)?.flatten() {
+        if e.file_type()?.is_file() {
+            std::fs::File::open(e.path())?.sync_all()?;
+        }
+    }
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
 /// Writes checkpoint `ckpt-<step>` and points `latest` at it, then drops older checkpoints.
 fn checkpoint(out: &Path, varmap: &VarMap, opt: &AdamW, state: &State) -> Result<()> {
     let name = format!("ckpt-{:08}", state.step);
@@ -274,6 +286,7 @@ fn checkpoint(out: &Path, varmap: &VarMap, opt: &AdamW, state: &State) -> Result
     varmap.save(tmp.join("model.safetensors"))?;
     candle_core::safetensors::save(&opt.state(), tmp.join("optim.safetensors"))?;
     std::fs::write(tmp.join("state.json"), serde_json::to_vec(state)?)?;
+    sync_dir(&tmp)?;
     let dir = out.join(&name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&tmp, &dir)?;
@@ -412,6 +425,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
                 let tmp = out.join("best.tmp");
                 let _ = std::fs::remove_dir_all(&tmp);
                 save_model(&tmp, &varmap, &tcfg, &tokenizer)?;
+                sync_dir(&tmp)?;
                 swap_dir(&tmp, &best_dir)?;
             } else {
                 state.bad_evals += 1;
