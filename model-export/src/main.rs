@@ -6,7 +6,11 @@ use model_export::{convert, Checkpoint};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "model-export", version, about = "Checkpoint conversion for RoleMapper")]
+#[command(
+    name = "model-export",
+    version,
+    about = "Checkpoint conversion for RoleMapper"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,11 @@ fn run() -> Result<()> {
         Command::Convert { input, output } => {
             let converted = convert(&Checkpoint::read(&input)?)?;
             converted.write(&output)?;
-            println!("{} tensors written to {}", converted.tensors.len(), output.display());
+            println!(
+                "{} tensors written to {}",
+                converted.tensors.len(),
+                output.display()
+            );
         }
     }
     Ok(())

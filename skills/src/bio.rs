@@ -149,7 +149,11 @@ mod tests {
         assert_eq!(tags_to_spans(&[]), NONE);
         assert_eq!(tags_to_spans(&[O, O]), NONE);
         assert_eq!(tags_to_spans(&[B, I, O, B, B, I]), vec![0..2, 3..4, 4..6]);
-        assert_eq!(tags_to_spans(&[I, I, O, I]), vec![0..2, 3..4], "I after O opens a span");
+        assert_eq!(
+            tags_to_spans(&[I, I, O, I]),
+            vec![0..2, 3..4],
+            "I after O opens a span"
+        );
         assert_eq!(tags_to_spans(&[O, B]), vec![1..2], "a span at the very end");
     }
 
@@ -179,10 +183,26 @@ mod tests {
         // "Java SQL Server, Excel"
         let words = [0..4, 5..8, 9..15, 15..16, 17..22];
         assert_eq!(project_spans(&words, &[5..15]), vec![1..3]);
-        assert_eq!(project_spans(&words, &[6..10]), vec![1..3], "partial words grow");
-        assert_eq!(project_spans(&words, &[17..22, 0..4]), vec![0..1, 4..5], "sorted");
-        assert_eq!(project_spans(&words, &[0..6, 5..8]), vec![0..2], "sharing a word merges");
-        assert_eq!(project_spans(&words, &[4..5, 16..17, 3..3]), NONE, "gaps and empties vanish");
+        assert_eq!(
+            project_spans(&words, &[6..10]),
+            vec![1..3],
+            "partial words grow"
+        );
+        assert_eq!(
+            project_spans(&words, &[17..22, 0..4]),
+            vec![0..1, 4..5],
+            "sorted"
+        );
+        assert_eq!(
+            project_spans(&words, &[0..6, 5..8]),
+            vec![0..2],
+            "sharing a word merges"
+        );
+        assert_eq!(
+            project_spans(&words, &[4..5, 16..17, 3..3]),
+            NONE,
+            "gaps and empties vanish"
+        );
         assert_eq!(project_spans(&[], &[0..3]), NONE);
     }
 }

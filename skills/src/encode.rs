@@ -48,11 +48,20 @@ impl WordPieces {
     /// has built in (all-MiniLM-L6-v2's pads everything to 128), and keeps
     /// sentences to `max_len` sub-words including `[CLS]` and `[SEP]`.
     pub fn from_json(json: &[u8], max_len: usize) -> Result<Self, EncodeError> {
-        let mut tokenizer = Tokenizer::from_bytes(json).map_err(|e| EncodeError::Json(e.to_string()))?;
-        tokenizer.with_truncation(None).map_err(|e| EncodeError::Json(e.to_string()))?;
+        let mut tokenizer =
+            Tokenizer::from_bytes(json).map_err(|e| EncodeError::Json(e.to_string()))?;
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| EncodeError::Json(e.to_string()))?;
         tokenizer.with_padding(None);
         let id = |t: &'static str| tokenizer.token_to_id(t).ok_or(EncodeError::MissingToken(t));
-        Ok(Self { cls: id("[CLS]")?, sep: id("[SEP]")?, pad: id("[PAD]")?, max_len: max_len.max(3), tokenizer })
+        Ok(Self {
+            cls: id("[CLS]")?,
+            sep: id("[SEP]")?,
+            pad: id("[PAD]")?,
+            max_len: max_len.max(3),
+            tokenizer,
+        })
     }
 
     /// Vocabulary size, added tokens included.
@@ -70,7 +79,10 @@ impl WordPieces {
         let mut ids = vec![self.cls];
         let mut first = vec![None; words.len()];
         if !words.is_empty() {
-            let enc = self.tokenizer.encode(words, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
+            let enc = self
+                .tokenizer
+                .encode(words, false)
+                .map_err(|e| EncodeError::Tokenize(e.to_string()))?;
             let budget = self.max_len - 2;
             for (&id, word) in enc.get_ids().iter().zip(enc.get_word_ids()).take(budget) {
                 if let Some(w) = word.map(|w| w as usize).filter(|&w| w < first.len()) {
@@ -86,7 +98,12 @@ impl WordPieces {
     /// Pads sentences into one [`Batch`] on `device`.
     pub fn batch(&self, sentences: &[&Encoded], device: &Device) -> CandleResult<Batch> {
         let t = sentences.iter().map(|s| s.ids.len()).max().unwrap_or(2);
-        let w = sentences.iter().map(|s| s.first.len()).max().unwrap_or(0).max(1);
+        let w = sentences
+            .iter()
+            .map(|s| s.first.len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let b = sentences.len();
         let (mut ids, mut att) = (vec![self.pad; b * t], vec![0u8; b * t]);
         let (mut pos, mut mask) = (vec![0u32; b * w], vec![0u8; b * w]);

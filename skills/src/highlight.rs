@@ -8,7 +8,7 @@
 //! when the lexicon knows the phrase, its canonical skill name.
 
 use crate::bio::{tags_to_spans, Tag};
-use crate::encode::{Encoded, EncodeError, WordPieces};
+use crate::encode::{EncodeError, Encoded, WordPieces};
 use crate::lexicon::Lexicon;
 use crate::matcher::PhraseMatcher;
 use crate::model::{Mode, Tagger};
@@ -48,14 +48,19 @@ pub struct Linker {
 
 impl Linker {
     pub fn new(lexicon: &Lexicon) -> Result<Self, crate::matcher::MatcherError> {
-        Ok(Self { matcher: PhraseMatcher::from_lexicon(lexicon, |_| true)?, names: lexicon.concepts.iter().map(|c| c.name.clone()).collect() })
+        Ok(Self {
+            matcher: PhraseMatcher::from_lexicon(lexicon, |_| true)?,
+            names: lexicon.concepts.iter().map(|c| c.name.clone()).collect(),
+        })
     }
 
     /// The canonical name of `phrase`, if the whole phrase is a surface form.
     pub fn link(&self, phrase: &str) -> Option<&str> {
         let ws = words(phrase);
         match self.matcher.find_in_words(phrase, &ws).as_slice() {
-            [m] if m.words == (0..ws.len()) => self.names.get(m.concept as usize).map(String::as_str),
+            [m] if m.words == (0..ws.len()) => {
+                self.names.get(m.concept as usize).map(String::as_str)
+            }
             _ => None,
         }
     }
@@ -80,11 +85,23 @@ struct Window {
 
 impl Highlighter {
     pub fn new(tagger: Tagger, pieces: WordPieces, linker: Option<Linker>, device: Device) -> Self {
-        Self { tagger, pieces, linker, device, splitter: SentenceSplitter::new(), batch_size: 16 }
+        Self {
+            tagger,
+            pieces,
+            linker,
+            device,
+            splitter: SentenceSplitter::new(),
+            batch_size: 16,
+        }
     }
 
     fn engine(&self) -> Engine<'_> {
-        Engine { tagger: &self.tagger, pieces: &self.pieces, device: &self.device, batch_size: self.batch_size }
+        Engine {
+            tagger: &self.tagger,
+            pieces: &self.pieces,
+            device: &self.device,
+            batch_size: self.batch_size,
+        }
     }
 
     /// Skill spans of `text`, sorted and disjoint, on character boundaries.
@@ -92,7 +109,10 @@ impl Highlighter {
         let engine = self.engine();
         let mut windows = Vec::new();
         for sentence in self.splitter.split(text) {
-            let ws: Vec<Range<usize>> = words(&text[sentence.clone()]).into_iter().map(|w| w.start + sentence.start..w.end + sentence.start).collect();
+            let ws: Vec<Range<usize>> = words(&text[sentence.clone()])
+                .into_iter()
+                .map(|w| w.start + sentence.start..w.end + sentence.start)
+                .collect();
             engine.windows(text, &ws, &mut windows)?;
         }
         let tagged = engine.tag_windows(&windows)?;
@@ -101,8 +121,16 @@ impl Highlighter {
             for span in tags_to_spans(&tags) {
                 let bytes = win.words[span.start].start..win.words[span.end - 1].end;
                 let score = probs[span.clone()].iter().sum::<f32>() / span.len() as f32;
-                let skill = self.linker.as_ref().and_then(|l| l.link(&text[bytes.clone()])).map(str::to_owned);
-                out.push(SkillSpan { bytes, skill, score });
+                let skill = self
+                    .linker
+                    .as_ref()
+                    .and_then(|l| l.link(&text[bytes.clone()]))
+                    .map(str::to_owned);
+                out.push(SkillSpan {
+                    bytes,
+                    skill,
+                    score,
+                });
             }
         }
         Ok(out)
@@ -110,7 +138,11 @@ impl Highlighter {
 
     /// Tags a sentence given as words (CoNLL input).
     pub fn tag_words(&self, ws: &[&str]) -> Result<Vec<Tag>, HighlightError> {
-        Ok(self.engine().tag_word_lists(&[ws.to_vec()])?.pop().unwrap_or_default())
+        Ok(self
+            .engine()
+            .tag_word_lists(&[ws.to_vec()])?
+            .pop()
+            .unwrap_or_default())
     }
 }
 
@@ -154,7 +186,12 @@ impl Engine<'_> {
     }
 
     /// Cuts a sentence's words into windows whose sub-words fit the model.
-    fn windows(&self, text: &str, ws: &[Range<usize>], out: &mut Vec<Window>) -> Result<(), HighlightError> {
+    fn windows(
+        &self,
+        text: &str,
+        ws: &[Range<usize>],
+        out: &mut Vec<Window>,
+    ) -> Result<(), HighlightError> {
         let mut start = 0;
         while start < ws.len() {
             // Every word that gets a sub-word takes at least one of the
@@ -176,8 +213,15 @@ impl Engine<'_> {
                     Some(last) => last,
                 }
             };
-            let enc = if fit == strs.len() { enc } else { self.pieces.encode(&strs[..fit])? };
-            out.push(Window { words: ws[start..start + fit].to_vec(), enc });
+            let enc = if fit == strs.len() {
+                enc
+            } else {
+                self.pieces.encode(&strs[..fit])?
+            };
+            out.push(Window {
+                words: ws[start..start + fit].to_vec(),
+                enc,
+            });
             start += fit;
         }
         Ok(())
@@ -189,8 +233,19 @@ impl Engine<'_> {
         order.sort_by_key(|&i| windows[i].enc.ids.len());
         let mut out = vec![(Vec::new(), Vec::new()); windows.len()];
         for chunk in order.chunks(self.batch_size.max(1)) {
-            let compact: Vec<Encoded> =
-                chunk.iter().map(|&i| Encoded { ids: windows[i].enc.ids.clone(), first: windows[i].enc.first.iter().flatten().map(|&f| Some(f)).collect() }).collect();
+            let compact: Vec<Encoded> = chunk
+                .iter()
+                .map(|&i| Encoded {
+                    ids: windows[i].enc.ids.clone(),
+                    first: windows[i]
+                        .enc
+                        .first
+                        .iter()
+                        .flatten()
+                        .map(|&f| Some(f))
+                        .collect(),
+                })
+                .collect();
             let refs: Vec<&Encoded> = compact.iter().collect();
             let batch = self.pieces.batch(&refs, &self.device)?;
             let emissions = self.tagger.word_emissions(&batch, Mode::Infer)?;
@@ -222,5 +277,11 @@ impl Engine<'_> {
 /// Code-point offsets of byte-range spans, for the JSON contract.
 pub fn char_ranges(text: &str, spans: &[SkillSpan]) -> Vec<Range<usize>> {
     let map = OffsetMap::new(text);
-    spans.iter().map(|s| map.bytes_to_chars(s.bytes.clone()).expect("spans lie on word boundaries")).collect()
+    spans
+        .iter()
+        .map(|s| {
+            map.bytes_to_chars(s.bytes.clone())
+                .expect("spans lie on word boundaries")
+        })
+        .collect()
 }

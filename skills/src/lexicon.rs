@@ -63,9 +63,16 @@ pub enum LexiconError {
     #[error("sources.json is not a list of sources: {0}")]
     Sources(serde_json::Error),
     #[error("concepts.jsonl line {line}: {error}")]
-    Concept { line: usize, error: serde_json::Error },
+    Concept {
+        line: usize,
+        error: serde_json::Error,
+    },
     #[error("concepts.jsonl line {line}: concept {name:?} names source {source_id:?}, which sources.json does not list")]
-    UnknownSource { line: usize, name: String, source_id: String },
+    UnknownSource {
+        line: usize,
+        name: String,
+        source_id: String,
+    },
     #[error("too many concepts for 32-bit ids")]
     TooLarge,
 }
@@ -83,13 +90,23 @@ pub struct Stats {
 impl Lexicon {
     /// Parses the two lexicon files.
     pub fn parse(sources_json: &str, concepts_jsonl: &str) -> Result<Self, LexiconError> {
-        let sources: Vec<Source> = serde_json::from_str(sources_json).map_err(LexiconError::Sources)?;
+        let sources: Vec<Source> =
+            serde_json::from_str(sources_json).map_err(LexiconError::Sources)?;
         let known: HashSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
         let mut concepts = Vec::new();
-        for (i, line) in concepts_jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let c: Concept = serde_json::from_str(line).map_err(|error| LexiconError::Concept { line: i + 1, error })?;
+        for (i, line) in concepts_jsonl
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let c: Concept = serde_json::from_str(line)
+                .map_err(|error| LexiconError::Concept { line: i + 1, error })?;
             if !known.contains(c.source.as_str()) {
-                return Err(LexiconError::UnknownSource { line: i + 1, name: c.name, source_id: c.source });
+                return Err(LexiconError::UnknownSource {
+                    line: i + 1,
+                    name: c.name,
+                    source_id: c.source,
+                });
             }
             concepts.push(c);
         }
@@ -121,7 +138,11 @@ impl Lexicon {
 
     /// Every surface form with its concept: names first, then aliases.
     pub fn surface_forms(&self) -> impl Iterator<Item = (&str, ConceptId)> {
-        let names = self.concepts.iter().enumerate().map(|(i, c)| (c.name.as_str(), i as ConceptId));
+        let names = self
+            .concepts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i as ConceptId));
         let aliases = self
             .concepts
             .iter()
@@ -227,10 +248,23 @@ impl LexiconBuilder {
     ///
     /// # Panics
     /// If `source` was not registered with [`LexiconBuilder::source`].
-    pub fn label(&mut self, source: &str, concept_key: &str, label: &str, kind: LabelKind) -> &mut Self {
-        let s = self.sources.iter().position(|x| x.id == source).unwrap_or_else(|| panic!("unregistered source {source:?}"));
+    pub fn label(
+        &mut self,
+        source: &str,
+        concept_key: &str,
+        label: &str,
+        kind: LabelKind,
+    ) -> &mut Self {
+        let s = self
+            .sources
+            .iter()
+            .position(|x| x.id == source)
+            .unwrap_or_else(|| panic!("unregistered source {source:?}"));
         let next = self.groups.len();
-        let g = *self.index.entry((s, concept_key.to_owned())).or_insert(next);
+        let g = *self
+            .index
+            .entry((s, concept_key.to_owned()))
+            .or_insert(next);
         if g == next {
             self.groups.push((s, Vec::new()));
         }
@@ -241,7 +275,10 @@ impl LexiconBuilder {
 
     /// Cleans, filters, merges and deduplicates.
     pub fn build(self) -> (Lexicon, BuildReport) {
-        let mut report = BuildReport { labels: self.labels, ..Default::default() };
+        let mut report = BuildReport {
+            labels: self.labels,
+            ..Default::default()
+        };
         // 1. Clean every group's labels into (name, alternative forms).
         struct Draft {
             source: usize,
@@ -270,7 +307,11 @@ impl LexiconBuilder {
                 continue;
             }
             let name = forms.remove(0);
-            drafts.push(Draft { source, name, forms });
+            drafts.push(Draft {
+                source,
+                name,
+                forms,
+            });
         }
         // 2. Merge drafts with the same name key; names claim keys before aliases.
         let mut owner: HashMap<String, usize> = HashMap::new();
@@ -307,7 +348,11 @@ impl LexiconBuilder {
         let lexicon = Lexicon {
             concepts: concepts
                 .into_iter()
-                .map(|(s, name, aliases)| Concept { name, source: self.sources[s].id.clone(), aliases })
+                .map(|(s, name, aliases)| Concept {
+                    name,
+                    source: self.sources[s].id.clone(),
+                    aliases,
+                })
                 .collect(),
             sources: self.sources,
         };
@@ -332,7 +377,9 @@ pub fn clean_label(label: &str) -> Vec<String> {
     let label = label.trim_end_matches(['.', ',', ';', ':', '-']).trim();
     if let Some(open) = label.find(" (") {
         let rest = &label[open + 2..];
-        let Some(close) = rest.find(')') else { return Vec::new() };
+        let Some(close) = rest.find(')') else {
+            return Vec::new();
+        };
         let inner = rest[..close].trim();
         let base = collapse(&format!("{} {}", &label[..open], &rest[close + 1..]));
         if base.contains(['(', ')']) || inner.contains(['(', ')']) || bad_label(&base) {
@@ -340,7 +387,18 @@ pub fn clean_label(label: &str) -> Vec<String> {
         }
         let lower = inner.to_lowercase();
         let is_list = inner.contains([',', '/'])
-            || [" or ", " and ", "e.g", "such as", "including", "incl", "i.e", "for example"].iter().any(|w| lower.contains(w))
+            || [
+                " or ",
+                " and ",
+                "e.g",
+                "such as",
+                "including",
+                "incl",
+                "i.e",
+                "for example",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
             || inner.split_whitespace().count() > 4;
         let mut out = vec![base.clone()];
         // A one-word parenthetical is a synonym or abbreviation (`AWS`,
@@ -354,7 +412,9 @@ pub fn clean_label(label: &str) -> Vec<String> {
         }
         return out;
     }
-    if bad_label(label) || (label.contains(['(', ')', '[', ']', '{', '}']) && !balanced_inside_word(label)) {
+    if bad_label(label)
+        || (label.contains(['(', ')', '[', ']', '{', '}']) && !balanced_inside_word(label))
+    {
         return Vec::new();
     }
     if let Some((base, acronym)) = trailing_acronym(label) {
@@ -374,14 +434,19 @@ fn bad_label(label: &str) -> bool {
         || lower.contains("etc.")
         || lower.ends_with(" etc")
         || lower.contains("e.g")
-        || !label.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '#')
+        || !label
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '#')
 }
 
 /// `510(k)`, `C(++)`: brackets glued to a word, balanced, occur verbatim.
 fn balanced_inside_word(label: &str) -> bool {
     label.split_whitespace().all(|w| {
         let opens = w.matches('(').count();
-        opens == w.matches(')').count() && !w.starts_with('(') && w.matches(['[', ']', '{', '}']).count() == 0
+        opens == w.matches(')').count()
+            && !w.starts_with('(')
+            && w.matches(['[', ']', '{', '}']).count() == 0
     })
 }
 
@@ -420,7 +485,9 @@ fn generic_word(form: &str) -> bool {
 
 /// Whether a cleaned surface form is worth matching.
 fn keep_form(form: &str) -> bool {
-    let Some(key) = phrase_key(form) else { return false };
+    let Some(key) = phrase_key(form) else {
+        return false;
+    };
     let n_words = key.matches("  ").count() + 1;
     let letters = form.chars().filter(|c| c.is_alphabetic()).count();
     let single = key.trim();
@@ -433,24 +500,40 @@ fn keep_form(form: &str) -> bool {
 /// Single words that are never a skill mention on their own: function words
 /// and the commonest words of job posts. Phrases containing them are fine.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "act", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "been", "before", "being", "below", "best", "between", "both", "but", "by", "can", "care", "case", "check",
-    "clean", "close", "could", "did", "do", "does", "doing", "done", "down", "drive", "during", "each", "few", "fit",
-    "for", "from", "further", "get", "go", "good", "great", "had", "has", "have", "having", "he", "help", "her",
-    "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "job", "just", "keep", "key", "kind",
-    "lead", "level", "like", "line", "make", "may", "me", "might", "more", "most", "must", "my", "need", "new", "no",
-    "nor", "not", "now", "of", "off", "on", "once", "one", "only", "open", "or", "other", "our", "out", "over", "own",
-    "part", "per", "plan", "play", "plus", "power", "role", "run", "same", "see", "set", "she", "should", "so",
-    "some", "start", "such", "take", "team", "than", "that", "the", "their", "them", "then", "there", "these", "they",
-    "this", "those", "through", "time", "to", "too", "under", "until", "up", "us", "use", "used", "using", "very",
-    "was", "way", "we", "well", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-    "with", "work", "would", "year", "years", "yes", "you", "your",
+    "a", "about", "above", "act", "after", "again", "all", "also", "am", "an", "and", "any", "are",
+    "as", "at", "be", "been", "before", "being", "below", "best", "between", "both", "but", "by",
+    "can", "care", "case", "check", "clean", "close", "could", "did", "do", "does", "doing",
+    "done", "down", "drive", "during", "each", "few", "fit", "for", "from", "further", "get", "go",
+    "good", "great", "had", "has", "have", "having", "he", "help", "her", "here", "him", "his",
+    "how", "i", "if", "in", "into", "is", "it", "its", "job", "just", "keep", "key", "kind",
+    "lead", "level", "like", "line", "make", "may", "me", "might", "more", "most", "must", "my",
+    "need", "new", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "open",
+    "or", "other", "our", "out", "over", "own", "part", "per", "plan", "play", "plus", "power",
+    "role", "run", "same", "see", "set", "she", "should", "so", "some", "start", "such", "take",
+    "team", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
+    "those", "through", "time", "to", "too", "under", "until", "up", "us", "use", "used", "using",
+    "very", "was", "way", "we", "well", "were", "what", "when", "where", "which", "while", "who",
+    "whom", "why", "will", "with", "work", "would", "year", "years", "yes", "you", "your",
 ];
 
 /// Employers that skill lists carry as if they were skills.
 const ORGANISATIONS: &[&str] = &[
-    "accenture", "amazon", "apple", "capgemini", "deloitte", "facebook", "google", "infosys", "kpmg", "mckinsey",
-    "meta", "microsoft", "netflix", "pwc", "tcs", "wipro",
+    "accenture",
+    "amazon",
+    "apple",
+    "capgemini",
+    "deloitte",
+    "facebook",
+    "google",
+    "infosys",
+    "kpmg",
+    "mckinsey",
+    "meta",
+    "microsoft",
+    "netflix",
+    "pwc",
+    "tcs",
+    "wipro",
 ];
 
 #[cfg(test)]
@@ -458,31 +541,59 @@ mod tests {
     use super::*;
 
     fn source(id: &str) -> Source {
-        Source { id: id.into(), licence: "CC0".into(), ..Default::default() }
+        Source {
+            id: id.into(),
+            licence: "CC0".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn keys_fold_and_wrap_words() {
         assert_eq!(phrase_key("Node.JS").as_deref(), Some(" node  .  js "));
-        assert_eq!(phrase_key("  Machine   Learning ").as_deref(), Some(" machine  learning "));
+        assert_eq!(
+            phrase_key("  Machine   Learning ").as_deref(),
+            Some(" machine  learning ")
+        );
         assert_eq!(phrase_key(""), None);
         assert_eq!(phrase_key(" ,").as_deref(), Some(" , "));
     }
 
     #[test]
     fn cleaning_labels() {
-        assert_eq!(clean_label("Amazon Web Services (AWS)"), ["Amazon Web Services", "AWS", "Amazon Web Services (AWS)"]);
+        assert_eq!(
+            clean_label("Amazon Web Services (AWS)"),
+            ["Amazon Web Services", "AWS", "Amazon Web Services (AWS)"]
+        );
         assert_eq!(clean_label("tools (e.g. Jira, Trello)"), ["tools"]);
         assert_eq!(clean_label(".net (core/asp.net)"), [".net"]);
         assert_eq!(clean_label("510(k) submissions"), ["510(k) submissions"]);
-        assert_eq!(clean_label("Python (computer programming)"), ["Python"], "a category is no synonym");
+        assert_eq!(
+            clean_label("Python (computer programming)"),
+            ["Python"],
+            "a category is no synonym"
+        );
         assert_eq!(
             clean_label("CMMI (Capability Maturity Model Integration)"),
-            ["CMMI", "Capability Maturity Model Integration", "CMMI (Capability Maturity Model Integration)"]
+            [
+                "CMMI",
+                "Capability Maturity Model Integration",
+                "CMMI (Capability Maturity Model Integration)"
+            ]
         );
-        assert_eq!(clean_label("Warehouse management system WMS"), ["Warehouse management system", "WMS"]);
-        assert_eq!(clean_label("Home Energy Efficient Design HEED"), ["Home Energy Efficient Design", "HEED"]);
-        assert_eq!(clean_label("Microsoft SQL Server"), ["Microsoft SQL Server"], "SERVER is no acronym");
+        assert_eq!(
+            clean_label("Warehouse management system WMS"),
+            ["Warehouse management system", "WMS"]
+        );
+        assert_eq!(
+            clean_label("Home Energy Efficient Design HEED"),
+            ["Home Energy Efficient Design", "HEED"]
+        );
+        assert_eq!(
+            clean_label("Microsoft SQL Server"),
+            ["Microsoft SQL Server"],
+            "SERVER is no acronym"
+        );
         assert_eq!(clean_label("  data   analysis. "), ["data analysis"]);
         assert!(clean_label("skills: many").is_empty());
         assert!(clean_label("tools etc.").is_empty());
@@ -507,11 +618,19 @@ mod tests {
             .label("b", "y", "SQL", LabelKind::Alternative) // owned by a:2 already
             .label("b", "z", "Google", LabelKind::Preferred); // an organisation
         let (lex, report) = b.build();
-        let names: Vec<_> = lex.concepts.iter().map(|c| (c.name.as_str(), c.source.as_str(), c.aliases.clone())).collect();
+        let names: Vec<_> = lex
+            .concepts
+            .iter()
+            .map(|c| (c.name.as_str(), c.source.as_str(), c.aliases.clone()))
+            .collect();
         assert_eq!(
             names,
             vec![
-                ("Python", "a", vec!["python programming".to_string(), "CPython".into()]),
+                (
+                    "Python",
+                    "a",
+                    vec!["python programming".to_string(), "CPython".into()]
+                ),
                 ("SQL", "a", vec![]),
                 ("Databases", "b", vec![]),
             ]
@@ -523,19 +642,32 @@ mod tests {
         assert_eq!(report.labels, 11);
         let stats = lex.stats();
         assert_eq!((stats.concepts, stats.surface_forms), (3, 5));
-        assert_eq!(stats.per_source, vec![("a".into(), 2, 4), ("b".into(), 1, 1)]);
+        assert_eq!(
+            stats.per_source,
+            vec![("a".into(), 2, 4), ("b".into(), 1, 1)]
+        );
     }
 
     #[test]
     fn files_round_trip_and_errors_name_the_line() {
         let mut b = LexiconBuilder::new();
-        b.source(source("a")).label("a", "1", "Rust", LabelKind::Preferred).label("a", "1", "rustlang", LabelKind::Alternative);
+        b.source(source("a"))
+            .label("a", "1", "Rust", LabelKind::Preferred)
+            .label("a", "1", "rustlang", LabelKind::Alternative);
         let (lex, _) = b.build();
         let again = Lexicon::parse(&lex.sources_json(), &lex.concepts_jsonl()).unwrap();
         assert_eq!(again, lex);
-        let err = Lexicon::parse(&lex.sources_json(), "{\"name\":\"x\",\"source\":\"a\"}\n{oops").unwrap_err();
-        assert!(err.to_string().starts_with("concepts.jsonl line 2"), "{err}");
-        let err = Lexicon::parse(&lex.sources_json(), "{\"name\":\"x\",\"source\":\"zz\"}").unwrap_err();
+        let err = Lexicon::parse(
+            &lex.sources_json(),
+            "{\"name\":\"x\",\"source\":\"a\"}\n{oops",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("concepts.jsonl line 2"),
+            "{err}"
+        );
+        let err =
+            Lexicon::parse(&lex.sources_json(), "{\"name\":\"x\",\"source\":\"zz\"}").unwrap_err();
         assert!(err.to_string().contains("does not list"), "{err}");
         assert!(Lexicon::parse("{}", "").is_err());
     }

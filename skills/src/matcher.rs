@@ -43,7 +43,9 @@ pub struct MatcherError(#[from] aho_corasick::BuildError);
 impl PhraseMatcher {
     /// Compiles `(phrase, concept)` pairs. A phrase whose key was already
     /// given keeps its first concept; phrases without a key are skipped.
-    pub fn new<'a>(phrases: impl IntoIterator<Item = (&'a str, ConceptId)>) -> Result<Self, MatcherError> {
+    pub fn new<'a>(
+        phrases: impl IntoIterator<Item = (&'a str, ConceptId)>,
+    ) -> Result<Self, MatcherError> {
         let mut seen = HashSet::new();
         let mut patterns = Vec::new();
         let mut concepts = Vec::new();
@@ -55,12 +57,20 @@ impl PhraseMatcher {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns)?;
-        Ok(Self { automaton, concepts })
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)?;
+        Ok(Self {
+            automaton,
+            concepts,
+        })
     }
 
     /// Compiles every surface form of `lexicon` whose concept `keep` accepts.
-    pub fn from_lexicon(lexicon: &Lexicon, keep: impl Fn(ConceptId) -> bool) -> Result<Self, MatcherError> {
+    pub fn from_lexicon(
+        lexicon: &Lexicon,
+        keep: impl Fn(ConceptId) -> bool,
+    ) -> Result<Self, MatcherError> {
         Self::new(lexicon.surface_forms().filter(|&(_, c)| keep(c)))
     }
 
@@ -110,7 +120,11 @@ impl PhraseMatcher {
 
     /// BIO tags for `words` of `text`: the matcher as a tagger.
     pub fn tag_words(&self, text: &str, words: &[Range<usize>]) -> Vec<Tag> {
-        let spans: Vec<_> = self.find_in_words(text, words).into_iter().map(|m| m.words).collect();
+        let spans: Vec<_> = self
+            .find_in_words(text, words)
+            .into_iter()
+            .map(|m| m.words)
+            .collect();
         spans_to_tags(words.len(), &spans).expect("matches are sorted, disjoint and in bounds")
     }
 }
@@ -136,18 +150,36 @@ mod tests {
     }
 
     fn found(text: &str) -> Vec<(&str, ConceptId)> {
-        matcher().find(text).into_iter().map(|m| (&text[m.bytes], m.concept)).collect()
+        matcher()
+            .find(text)
+            .into_iter()
+            .map(|m| (&text[m.bytes], m.concept))
+            .collect()
     }
 
     #[test]
     fn whole_words_case_insensitive_leftmost_longest() {
         assert_eq!(matcher().len(), 8);
-        assert_eq!(found("PYTHON, sql server and Machine  Learning."), [("PYTHON", 0), ("sql server", 2), ("Machine  Learning", 3)]);
-        assert_eq!(found("JavaScript is not java"), [("JavaScript", 7), ("java", 6)]);
+        assert_eq!(
+            found("PYTHON, sql server and Machine  Learning."),
+            [("PYTHON", 0), ("sql server", 2), ("Machine  Learning", 3)]
+        );
+        assert_eq!(
+            found("JavaScript is not java"),
+            [("JavaScript", 7), ("java", 6)]
+        );
         assert_eq!(found("pythonic sqlite"), [], "no partial words");
         assert_eq!(found("C++/Node.js"), [("C++", 4), ("Node.js", 5)]);
-        assert_eq!(found("Python SQL"), [("Python", 0), ("SQL", 1)], "adjacent phrases stay apart");
-        assert_eq!(found("ＰＹＴＨＯＮ"), [("ＰＹＴＨＯＮ", 0)], "compatibility forms fold");
+        assert_eq!(
+            found("Python SQL"),
+            [("Python", 0), ("SQL", 1)],
+            "adjacent phrases stay apart"
+        );
+        assert_eq!(
+            found("ＰＹＴＨＯＮ"),
+            [("ＰＹＴＨＯＮ", 0)],
+            "compatibility forms fold"
+        );
         assert_eq!(found(""), []);
     }
 
@@ -156,8 +188,18 @@ mod tests {
         let text = "Use SQL Server daily";
         let ws = words(text);
         let m = matcher().find_in_words(text, &ws);
-        assert_eq!(m, [PhraseMatch { words: 1..3, bytes: 4..14, concept: 2 }]);
-        assert_eq!(matcher().tag_words(text, &ws), [Tag::O, Tag::B, Tag::I, Tag::O]);
+        assert_eq!(
+            m,
+            [PhraseMatch {
+                words: 1..3,
+                bytes: 4..14,
+                concept: 2
+            }]
+        );
+        assert_eq!(
+            matcher().tag_words(text, &ws),
+            [Tag::O, Tag::B, Tag::I, Tag::O]
+        );
     }
 
     #[test]

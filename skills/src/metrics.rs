@@ -51,13 +51,25 @@ impl Counts {
     /// The ratios of these counts.
     pub fn prf(&self) -> Prf {
         if self.pred == 0 && self.gold == 0 {
-            return Prf { precision: 1.0, recall: 1.0, f1: 1.0 };
+            return Prf {
+                precision: 1.0,
+                recall: 1.0,
+                f1: 1.0,
+            };
         }
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let precision = ratio(self.pred_correct, self.pred);
         let recall = ratio(self.gold_found, self.gold);
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        Prf { precision, recall, f1 }
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        Prf {
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -65,8 +77,19 @@ impl Counts {
 pub fn strict_counts(gold: &[Range<usize>], pred: &[Range<usize>]) -> Counts {
     let gold = dedup(gold);
     let pred = dedup(pred);
-    let hits = pred.iter().filter(|p| gold.binary_search_by_key(&(p.start, p.end), |g| (g.start, g.end)).is_ok()).count() as u64;
-    Counts { pred_correct: hits, pred: pred.len() as u64, gold_found: hits, gold: gold.len() as u64 }
+    let hits = pred
+        .iter()
+        .filter(|p| {
+            gold.binary_search_by_key(&(p.start, p.end), |g| (g.start, g.end))
+                .is_ok()
+        })
+        .count() as u64;
+    Counts {
+        pred_correct: hits,
+        pred: pred.len() as u64,
+        gold_found: hits,
+        gold: gold.len() as u64,
+    }
 }
 
 /// Overlap counts for one sentence.
@@ -75,9 +98,15 @@ pub fn overlap_counts(gold: &[Range<usize>], pred: &[Range<usize>]) -> Counts {
     let gold = dedup(gold);
     let pred = dedup(pred);
     Counts {
-        pred_correct: pred.iter().filter(|p| gold.iter().any(|g| overlaps(p, g))).count() as u64,
+        pred_correct: pred
+            .iter()
+            .filter(|p| gold.iter().any(|g| overlaps(p, g)))
+            .count() as u64,
         pred: pred.len() as u64,
-        gold_found: gold.iter().filter(|g| pred.iter().any(|p| overlaps(p, g))).count() as u64,
+        gold_found: gold
+            .iter()
+            .filter(|g| pred.iter().any(|p| overlaps(p, g)))
+            .count() as u64,
         gold: gold.len() as u64,
     }
 }
@@ -87,11 +116,24 @@ pub fn overlap_counts(gold: &[Range<usize>], pred: &[Range<usize>]) -> Counts {
 /// # Panics
 /// If the two sequences differ in length: that is a bug in the caller.
 pub fn token_counts(gold: &[Tag], pred: &[Tag]) -> Counts {
-    assert_eq!(gold.len(), pred.len(), "gold and predicted tags must cover the same words");
-    let both = gold.iter().zip(pred).filter(|(g, p)| g.is_skill() && p.is_skill()).count() as u64;
+    assert_eq!(
+        gold.len(),
+        pred.len(),
+        "gold and predicted tags must cover the same words"
+    );
+    let both = gold
+        .iter()
+        .zip(pred)
+        .filter(|(g, p)| g.is_skill() && p.is_skill())
+        .count() as u64;
     let pred_n = pred.iter().filter(|t| t.is_skill()).count() as u64;
     let gold_n = gold.iter().filter(|t| t.is_skill()).count() as u64;
-    Counts { pred_correct: both, pred: pred_n, gold_found: both, gold: gold_n }
+    Counts {
+        pred_correct: both,
+        pred: pred_n,
+        gold_found: both,
+        gold: gold_n,
+    }
 }
 
 fn dedup(spans: &[Range<usize>]) -> Vec<Range<usize>> {
@@ -142,7 +184,15 @@ mod tests {
     #[test]
     fn strict_needs_both_ends() {
         let c = strict_counts(&[0..2, 5..6], &[0..2, 4..6, 8..9]);
-        assert_eq!(c, Counts { pred_correct: 1, pred: 3, gold_found: 1, gold: 2 });
+        assert_eq!(
+            c,
+            Counts {
+                pred_correct: 1,
+                pred: 3,
+                gold_found: 1,
+                gold: 2
+            }
+        );
         let prf = c.prf();
         assert!(close(prf.precision, 1.0 / 3.0) && close(prf.recall, 0.5) && close(prf.f1, 0.4));
     }
@@ -151,7 +201,15 @@ mod tests {
     fn overlap_counts_each_side() {
         // One long prediction covering two gold spans.
         let c = overlap_counts(&[0..1, 2..3], &[0..3]);
-        assert_eq!(c, Counts { pred_correct: 1, pred: 1, gold_found: 2, gold: 2 });
+        assert_eq!(
+            c,
+            Counts {
+                pred_correct: 1,
+                pred: 1,
+                gold_found: 2,
+                gold: 2
+            }
+        );
         // Touching is not overlapping (half-open ranges).
         assert_eq!(overlap_counts(&[0..2], &[2..4]).pred_correct, 0);
     }
@@ -160,7 +218,15 @@ mod tests {
     fn token_level_ignores_boundaries() {
         // gold: one span of 3 words; pred: B B I — same words, different spans.
         let c = token_counts(&[B, I, I, O], &[B, B, I, O]);
-        assert_eq!(c, Counts { pred_correct: 3, pred: 3, gold_found: 3, gold: 3 });
+        assert_eq!(
+            c,
+            Counts {
+                pred_correct: 3,
+                pred: 3,
+                gold_found: 3,
+                gold: 3
+            }
+        );
         let mut s = Scores::default();
         s.add_tags(&[B, I, I, O], &[B, B, I, O]);
         assert_eq!(s.strict.prf().f1, 0.0);
@@ -177,7 +243,11 @@ mod tests {
 
     #[test]
     fn empty_sets() {
-        assert_eq!(strict_counts(&[], &[]).prf().f1, 1.0, "nothing to find, nothing found");
+        assert_eq!(
+            strict_counts(&[], &[]).prf().f1,
+            1.0,
+            "nothing to find, nothing found"
+        );
         let p = strict_counts(&[], &[0..1]).prf();
         assert_eq!((p.precision, p.recall, p.f1), (0.0, 0.0, 0.0));
         let p = strict_counts(&[0..1], &[]).prf();
@@ -187,7 +257,15 @@ mod tests {
 
     #[test]
     fn duplicates_count_once_and_totals_are_micro() {
-        assert_eq!(strict_counts(&[0..1, 0..1], &[0..1, 0..1]), Counts { pred_correct: 1, pred: 1, gold_found: 1, gold: 1 });
+        assert_eq!(
+            strict_counts(&[0..1, 0..1], &[0..1, 0..1]),
+            Counts {
+                pred_correct: 1,
+                pred: 1,
+                gold_found: 1,
+                gold: 1
+            }
+        );
         let mut a = Scores::default();
         a.add_tags(&[B, O], &[B, O]); // 1/1
         a.add_tags(&[B, O, B, O, B], &[O, O, O, O, B]); // 1/1 pred, 1/3 gold

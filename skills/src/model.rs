@@ -76,10 +76,17 @@ impl Config {
 
     fn check(&self) -> Result<()> {
         if self.n_heads == 0 || self.dim % self.n_heads != 0 {
-            candle_core::bail!("dim {} is not a multiple of n_heads {}", self.dim, self.n_heads)
+            candle_core::bail!(
+                "dim {} is not a multiple of n_heads {}",
+                self.dim,
+                self.n_heads
+            )
         }
         if self.activation != "gelu" {
-            candle_core::bail!("activation {:?} is not supported (only exact \"gelu\")", self.activation)
+            candle_core::bail!(
+                "activation {:?} is not supported (only exact \"gelu\")",
+                self.activation
+            )
         }
         Ok(())
     }
@@ -96,14 +103,18 @@ pub enum Mode<'a> {
 
 impl Mode<'_> {
     fn dropout(&self, xs: &Tensor, p: f32) -> Result<Tensor> {
-        let Mode::Train { rng } = self else { return Ok(xs.clone()) };
+        let Mode::Train { rng } = self else {
+            return Ok(xs.clone());
+        };
         if p <= 0.0 {
             return Ok(xs.clone());
         }
         let scale = 1.0 / (1.0 - p);
         let n = xs.elem_count();
         let mut rng = rng.borrow_mut();
-        let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f32>() < p { 0.0 } else { scale }).collect();
+        let mask: Vec<f32> = (0..n)
+            .map(|_| if rng.random::<f32>() < p { 0.0 } else { scale })
+            .collect();
         let mask = Tensor::from_vec(mask, xs.shape(), xs.device())?.to_dtype(xs.dtype())?;
         xs * mask
     }
@@ -125,18 +136,29 @@ impl LayerNorm {
     pub fn load(vb: VarBuilder, dim: usize) -> Result<Self> {
         let weight = vb.get_with_hints(dim, "weight", candle_nn::Init::Const(1.0))?;
         let bias = vb.get_with_hints(dim, "bias", candle_nn::Init::Const(0.0))?;
-        Ok(Self { weight, bias, eps: 1e-12 })
+        Ok(Self {
+            weight,
+            bias,
+            eps: 1e-12,
+        })
     }
 
     pub fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
         if !mode.is_train() {
-            return candle_nn::ops::layer_norm(&xs.contiguous()?, &self.weight, &self.bias, self.eps as f32);
+            return candle_nn::ops::layer_norm(
+                &xs.contiguous()?,
+                &self.weight,
+                &self.bias,
+                self.eps as f32,
+            );
         }
         let mean = xs.mean_keepdim(D::Minus1)?;
         let centered = xs.broadcast_sub(&mean)?;
         let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
         let normed = centered.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+        normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
     }
 }
 
@@ -164,7 +186,11 @@ impl Embeddings {
     fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
         Ok(Self {
             word: candle_nn::embedding(c.vocab_size, c.dim, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(c.max_position_embeddings, c.dim, vb.pp("position_embeddings"))?,
+            position: candle_nn::embedding(
+                c.max_position_embeddings,
+                c.dim,
+                vb.pp("position_embeddings"),
+            )?,
             norm: LayerNorm::load(vb.pp("LayerNorm"), c.dim)?,
         })
     }
@@ -172,7 +198,10 @@ impl Embeddings {
     fn forward(&self, ids: &Tensor, c: &Config, mode: Mode, freeze_words: bool) -> Result<Tensor> {
         let (_, t) = ids.dims2()?;
         if t > c.max_position_embeddings {
-            candle_core::bail!("{t} tokens exceed the model's {} positions", c.max_position_embeddings)
+            candle_core::bail!(
+                "{t} tokens exceed the model's {} positions",
+                c.max_position_embeddings
+            )
         }
         let mut words = self.word.forward(ids)?;
         if freeze_words {
@@ -207,7 +236,11 @@ impl Attention {
     fn forward(&self, xs: &Tensor, bias: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
         let (b, t, dim) = xs.dims3()?;
         let hd = dim / self.heads;
-        let split = |x: Tensor| x.reshape((b, t, self.heads, hd))?.transpose(1, 2)?.contiguous();
+        let split = |x: Tensor| {
+            x.reshape((b, t, self.heads, hd))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
         let q = (split(self.q.forward(xs)?)? / (hd as f64).sqrt())?;
         let k = split(self.k.forward(xs)?)?;
         let v = split(self.v.forward(xs)?)?;
@@ -240,7 +273,10 @@ impl Block {
     fn forward(&self, xs: &Tensor, bias: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
         let sa = self.attention.forward(xs, bias, c, mode)?;
         let xs = self.sa_norm.forward(&(sa + xs)?, mode)?;
-        let ff = mode.dropout(&self.lin2.forward(&self.lin1.forward(&xs)?.gelu_erf()?)?, c.dropout)?;
+        let ff = mode.dropout(
+            &self.lin2.forward(&self.lin1.forward(&xs)?.gelu_erf()?)?,
+            c.dropout,
+        )?;
         self.out_norm.forward(&(ff + xs)?, mode)
     }
 }
@@ -258,13 +294,22 @@ impl DistilBert {
     /// Loads from `vb`, at its root or under `distilbert.` (real checkpoints).
     pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
         config.check()?;
-        let root = if vb.contains_tensor("embeddings.word_embeddings.weight") || !vb.contains_tensor("distilbert.embeddings.word_embeddings.weight") {
+        let root = if vb.contains_tensor("embeddings.word_embeddings.weight")
+            || !vb.contains_tensor("distilbert.embeddings.word_embeddings.weight")
+        {
             vb
         } else {
             vb.pp("distilbert")
         };
-        let layers = (0..config.n_layers).map(|i| Block::load(root.pp("transformer.layer").pp(i), config)).collect::<Result<_>>()?;
-        Ok(Self { config: config.clone(), embeddings: Embeddings::load(root.pp("embeddings"), config)?, layers, freeze_word_embeddings: false })
+        let layers = (0..config.n_layers)
+            .map(|i| Block::load(root.pp("transformer.layer").pp(i), config))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            config: config.clone(),
+            embeddings: Embeddings::load(root.pp("embeddings"), config)?,
+            layers,
+            freeze_word_embeddings: false,
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -276,7 +321,9 @@ impl DistilBert {
     pub fn forward(&self, ids: &Tensor, attention: &Tensor, mode: Mode) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
         let bias = ((attention.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?;
-        let mut xs = self.embeddings.forward(ids, &self.config, mode, self.freeze_word_embeddings)?;
+        let mut xs =
+            self.embeddings
+                .forward(ids, &self.config, mode, self.freeze_word_embeddings)?;
         for layer in &self.layers {
             xs = layer.forward(&xs, &bias, &self.config, mode)?;
         }
@@ -307,7 +354,11 @@ pub struct TaggerConfig {
 
 impl TaggerConfig {
     pub fn new(encoder: Config, head: Head) -> Self {
-        Self { encoder, head, labels: Tag::ALL.iter().map(|t| t.as_str().to_owned()).collect() }
+        Self {
+            encoder,
+            head,
+            labels: Tag::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+        }
     }
 }
 
@@ -353,7 +404,11 @@ impl Tagger {
         let logits = self.classifier.forward(&hidden)?;
         let (b, w) = batch.word_pos.dims2()?;
         let k = self.config.labels.len();
-        let index = batch.word_pos.unsqueeze(2)?.broadcast_as((b, w, k))?.contiguous()?;
+        let index = batch
+            .word_pos
+            .unsqueeze(2)?
+            .broadcast_as((b, w, k))?
+            .contiguous()?;
         logits.contiguous()?.gather(&index, 1)
     }
 
@@ -379,11 +434,24 @@ impl Tagger {
         let paths: Vec<Vec<u32>> = match &self.crf {
             Some(crf) => crf.viterbi(emissions, lengths)?,
             None => {
-                let best: Vec<Vec<u32>> = emissions.argmax(D::Minus1)?.to_dtype(DType::U32)?.to_vec2()?;
-                best.into_iter().zip(lengths).map(|(row, &n)| row.into_iter().take(n).collect()).collect()
+                let best: Vec<Vec<u32>> = emissions
+                    .argmax(D::Minus1)?
+                    .to_dtype(DType::U32)?
+                    .to_vec2()?;
+                best.into_iter()
+                    .zip(lengths)
+                    .map(|(row, &n)| row.into_iter().take(n).collect())
+                    .collect()
             }
         };
-        Ok(paths.into_iter().map(|p| p.into_iter().map(|i| Tag::ALL.get(i as usize).copied().unwrap_or(Tag::O)).collect()).collect())
+        Ok(paths
+            .into_iter()
+            .map(|p| {
+                p.into_iter()
+                    .map(|i| Tag::ALL.get(i as usize).copied().unwrap_or(Tag::O))
+                    .collect()
+            })
+            .collect())
     }
 
     /// Per-word tag probabilities (softmax of the emissions) [B, W, K].
@@ -417,8 +485,14 @@ mod tests {
         cfg.dropout = dropout;
         cfg.attention_dropout = dropout;
         let varmap = VarMap::new();
-        let tagger = Tagger::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &TaggerConfig::new(cfg, head)).unwrap();
-        let a = pieces.encode(&["strong", "python", "and", "machine", "learning", "skills"]).unwrap();
+        let tagger = Tagger::load(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            &TaggerConfig::new(cfg, head),
+        )
+        .unwrap();
+        let a = pieces
+            .encode(&["strong", "python", "and", "machine", "learning", "skills"])
+            .unwrap();
         let b = pieces.encode(&["we", "use", "docker"]).unwrap();
         let batch = pieces.batch(&[&a, &b], &Device::Cpu).unwrap();
         let tags = Tensor::new(&[[0u32, 1, 0, 1, 2, 0], [0, 0, 1, 0, 0, 0]], &Device::Cpu).unwrap();
@@ -430,15 +504,27 @@ mod tests {
         for head in [Head::Linear, Head::Crf] {
             let (varmap, tagger, batch, tags) = setup(head, 0.1);
             let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
-            let em = tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap();
-            let grads = tagger.loss(&em, &tags, &batch.word_mask).unwrap().backward().unwrap();
+            let em = tagger
+                .word_emissions(&batch, Mode::Train { rng: &rng })
+                .unwrap();
+            let grads = tagger
+                .loss(&em, &tags, &batch.word_mask)
+                .unwrap()
+                .backward()
+                .unwrap();
             let vars = varmap.data().lock().unwrap();
-            let expected = 4 + 16 * tagger.config.encoder.n_layers + 2 + if head == Head::Crf { 3 } else { 0 };
+            let expected =
+                4 + 16 * tagger.config.encoder.n_layers + 2 + if head == Head::Crf { 3 } else { 0 };
             assert_eq!(vars.len(), expected);
             for (name, var) in vars.iter() {
-                let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{head:?}: no gradient for {name}"));
+                let g = grads
+                    .get(var.as_tensor())
+                    .unwrap_or_else(|| panic!("{head:?}: no gradient for {name}"));
                 let norm: f32 = g.sqr().unwrap().sum_all().unwrap().to_scalar().unwrap();
-                assert!(norm > 0.0 && norm.is_finite(), "{head:?}: gradient of {name} is {norm}");
+                assert!(
+                    norm > 0.0 && norm.is_finite(),
+                    "{head:?}: gradient of {name} is {norm}"
+                );
             }
         }
     }
@@ -448,20 +534,41 @@ mod tests {
         let (varmap, mut tagger, batch, tags) = setup(Head::Linear, 0.0);
         tagger.encoder.freeze_word_embeddings = true;
         let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
-        let em = tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap();
-        let grads = tagger.loss(&em, &tags, &batch.word_mask).unwrap().backward().unwrap();
+        let em = tagger
+            .word_emissions(&batch, Mode::Train { rng: &rng })
+            .unwrap();
+        let grads = tagger
+            .loss(&em, &tags, &batch.word_mask)
+            .unwrap()
+            .backward()
+            .unwrap();
         let vars = varmap.data().lock().unwrap();
-        assert!(grads.get(vars["embeddings.word_embeddings.weight"].as_tensor()).is_none());
-        assert!(grads.get(vars["embeddings.position_embeddings.weight"].as_tensor()).is_some());
+        assert!(grads
+            .get(vars["embeddings.word_embeddings.weight"].as_tensor())
+            .is_none());
+        assert!(grads
+            .get(vars["embeddings.position_embeddings.weight"].as_tensor())
+            .is_some());
     }
 
     #[test]
     fn training_kernels_compute_the_inference_function() {
         let (_, tagger, batch, _) = setup(Head::Linear, 0.0);
         let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
-        let train = tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap();
+        let train = tagger
+            .word_emissions(&batch, Mode::Train { rng: &rng })
+            .unwrap();
         let infer = tagger.word_emissions(&batch, Mode::Infer).unwrap();
-        let d: f32 = (train - infer).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap();
+        let d: f32 = (train - infer)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap();
         assert!(d < 1e-5, "max |train - infer| = {d}");
     }
 
@@ -470,7 +577,13 @@ mod tests {
         let (_, tagger, batch, _) = setup(Head::Linear, 0.5);
         let run = |seed| {
             let rng = RefCell::new(ChaCha8Rng::seed_from_u64(seed));
-            tagger.word_emissions(&batch, Mode::Train { rng: &rng }).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            tagger
+                .word_emissions(&batch, Mode::Train { rng: &rng })
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
@@ -481,9 +594,17 @@ mod tests {
         let mut cfg = Config::tiny(10);
         cfg.n_heads = 5;
         let varmap = VarMap::new();
-        assert!(DistilBert::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &cfg).is_err());
+        assert!(DistilBert::load(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            &cfg
+        )
+        .is_err());
         cfg.n_heads = 4;
         cfg.activation = "relu".into();
-        assert!(DistilBert::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &cfg).is_err());
+        assert!(DistilBert::load(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            &cfg
+        )
+        .is_err());
     }
 }

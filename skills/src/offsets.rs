@@ -29,7 +29,10 @@ impl OffsetMap {
     /// # Panics
     /// If `text` is 4 GiB or longer.
     pub fn new(text: &str) -> Self {
-        assert!(text.len() < u32::MAX as usize, "OffsetMap supports texts below 4 GiB");
+        assert!(
+            text.len() < u32::MAX as usize,
+            "OffsetMap supports texts below 4 GiB"
+        );
         let n = text.chars().count();
         let mut bytes = Vec::with_capacity(n + 1);
         let mut utf16 = Vec::with_capacity(n + 1);
@@ -156,7 +159,11 @@ mod tests {
         assert_eq!(m.utf16_to_char(4), None, "between surrogate halves");
         assert_eq!(m.bytes_to_utf16(6..10), Some(3..5));
         assert_eq!(m.utf16_to_bytes(3..5), Some(6..10));
-        assert_eq!(m.bytes_to_chars(Range { start: 3, end: 1 }), None, "reversed range");
+        assert_eq!(
+            m.bytes_to_chars(Range { start: 3, end: 1 }),
+            None,
+            "reversed range"
+        );
         assert_eq!(m.char_to_byte(6), None, "past the end");
     }
 

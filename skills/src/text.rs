@@ -70,13 +70,16 @@ impl Default for SentenceSplitter {
 
 /// Characters that open a list item when they start a line, or separate
 /// items inside one line.
-const BULLETS: &[char] = &['•', '●', '▪', '◦', '‣', '∙', '■', '□', '➢', '►', '▶', '✓', '✔', '|', '·'];
+const BULLETS: &[char] = &[
+    '•', '●', '▪', '◦', '‣', '∙', '■', '□', '➢', '►', '▶', '✓', '✔', '|', '·',
+];
 
 /// Words after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
-    "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "co", "corp", "jr", "sr", "st", "no",
-    "approx", "incl", "dept", "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-    "dec", "b.sc", "m.sc", "b.s", "m.s", "b.a", "m.a", "ph.d", "b.tech", "m.tech", "u.s", "u.k",
+    "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "co", "corp", "jr",
+    "sr", "st", "no", "approx", "incl", "dept", "fig", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "b.sc", "m.sc", "b.s", "m.s", "b.a", "m.a", "ph.d",
+    "b.tech", "m.tech", "u.s", "u.k",
 ];
 
 impl SentenceSplitter {
@@ -113,7 +116,11 @@ impl SentenceSplitter {
     fn split_long(&self, text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
         let mut rest = r;
         while text[rest.clone()].chars().count() > self.max_chars {
-            let limit = rest.start + text[rest.clone()].char_indices().nth(self.max_chars).map_or(rest.len(), |(i, _)| i);
+            let limit = rest.start
+                + text[rest.clone()]
+                    .char_indices()
+                    .nth(self.max_chars)
+                    .map_or(rest.len(), |(i, _)| i);
             let window = &text[rest.start..limit];
             // Prefer a list separator, then a space; cut after it.
             let cut = window
@@ -151,7 +158,10 @@ fn split_lines(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices() {
-        if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' | '\u{85}') {
+        if matches!(
+            c,
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' | '\u{85}'
+        ) {
             out.extend(trim(text, start..i));
             start = i + c.len_utf8();
         }
@@ -172,7 +182,9 @@ fn split_items(text: &str, line: Range<usize>) -> Vec<Range<usize>> {
         }
     }
     out.extend(trim(text, start..line.end));
-    out.into_iter().filter_map(|r| strip_list_marker(text, r)).collect()
+    out.into_iter()
+        .filter_map(|r| strip_list_marker(text, r))
+        .collect()
 }
 
 fn strip_list_marker(text: &str, r: Range<usize>) -> Option<Range<usize>> {
@@ -241,7 +253,10 @@ fn split_sentences(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
 }
 
 fn ends_with_abbreviation(before: &str) -> bool {
-    let word = before.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
     let lower = word.to_lowercase();
     word.chars().count() == 1 || ABBREVIATIONS.contains(&lower.as_str())
 }
@@ -277,8 +292,14 @@ mod tests {
             texts("We use Python, e.g. pandas. You know SQL! Dr. Smith and J. Doe lead v2.1 work.\nNext line"),
             ["We use Python, e.g. pandas.", "You know SQL!", "Dr. Smith and J. Doe lead v2.1 work.", "Next line"]
         );
-        assert_eq!(texts("built with node.js and vue.js"), ["built with node.js and vue.js"]);
-        assert_eq!(texts("ends with a lower-case word. then continues"), ["ends with a lower-case word. then continues"]);
+        assert_eq!(
+            texts("built with node.js and vue.js"),
+            ["built with node.js and vue.js"]
+        );
+        assert_eq!(
+            texts("ends with a lower-case word. then continues"),
+            ["ends with a lower-case word. then continues"]
+        );
     }
 
     #[test]
@@ -291,16 +312,26 @@ mod tests {
 
     #[test]
     fn splits_long_comma_lists() {
-        let list = (0..60).map(|i| format!("skill{i}")).collect::<Vec<_>>().join(", ");
+        let list = (0..60)
+            .map(|i| format!("skill{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let parts = SentenceSplitter::new().max_chars(50).split(&list);
         assert!(parts.len() > 5);
         for p in &parts {
-            assert!(list[p.clone()].chars().count() <= 50, "{:?}", &list[p.clone()]);
+            assert!(
+                list[p.clone()].chars().count() <= 50,
+                "{:?}",
+                &list[p.clone()]
+            );
             assert!(!list[p.clone()].starts_with(','));
         }
         // A long run with no separator at all is still cut.
         let word = "x".repeat(120);
-        assert_eq!(SentenceSplitter::new().max_chars(50).split(&word), [0..50, 50..100, 100..120]);
+        assert_eq!(
+            SentenceSplitter::new().max_chars(50).split(&word),
+            [0..50, 50..100, 100..120]
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@
 use std::ops::Range;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-use tokenizers::{NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+use tokenizers::{
+    NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
+};
 
 /// Byte ranges of the words of `text`, in order, disjoint, non-empty and on
 /// character boundaries. A word never contains whitespace.
@@ -24,7 +26,9 @@ pub fn words(text: &str) -> Vec<Range<usize>> {
         .normalize(&mut normalized)
         .expect("BertNormalizer has no failing step");
     let mut pretokenized = PreTokenizedString::from(normalized);
-    BertPreTokenizer.pre_tokenize(&mut pretokenized).expect("splitting on characters cannot fail");
+    BertPreTokenizer
+        .pre_tokenize(&mut pretokenized)
+        .expect("splitting on characters cannot fail");
     pretokenized
         .get_splits(OffsetReferential::Original, OffsetType::Byte)
         .into_iter()
@@ -44,10 +48,20 @@ mod tests {
 
     #[test]
     fn splits_like_bert() {
-        assert_eq!(texts("C++, Node.js & end-to-end"), ["C", "+", "+", ",", "Node", ".", "js", "&", "end", "-", "to", "-", "end"]);
-        assert_eq!(texts("数据分析 with SQL"), ["数", "据", "分", "析", "with", "SQL"]);
+        assert_eq!(
+            texts("C++, Node.js & end-to-end"),
+            ["C", "+", "+", ",", "Node", ".", "js", "&", "end", "-", "to", "-", "end"]
+        );
+        assert_eq!(
+            texts("数据分析 with SQL"),
+            ["数", "据", "分", "析", "with", "SQL"]
+        );
         assert_eq!(texts("naïve café"), ["naïve", "café"]);
-        assert_eq!(texts("a\u{0}b \u{200B} x"), ["a\u{0}b", "x"], "control and format characters vanish");
+        assert_eq!(
+            texts("a\u{0}b \u{200B} x"),
+            ["a\u{0}b", "x"],
+            "control and format characters vanish"
+        );
         assert!(texts("").is_empty());
         assert!(texts(" \t\n ").is_empty());
     }

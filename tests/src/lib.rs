@@ -40,7 +40,11 @@ pub fn tiny_trained_model(out: &std::path::Path) -> PathBuf {
         freeze_word_embeddings: false,
         max_dev: 100,
     };
-    let outcome = train(&cfg, out, false, &candle_core::Device::Cpu, None).expect("training the tiny model");
-    assert_eq!(outcome.state.best_score, 1.0, "the tiny model must learn the toy set");
+    let outcome =
+        train(&cfg, out, false, &candle_core::Device::Cpu, None).expect("training the tiny model");
+    assert_eq!(
+        outcome.state.best_score, 1.0,
+        "the tiny model must learn the toy set"
+    );
     out.join("best")
 }

@@ -9,8 +9,19 @@ use trainer::eval;
 
 fn labeller() -> Labeller {
     let mut b = LexiconBuilder::new();
-    b.source(Source { id: "fixture".into(), ..Default::default() });
-    for name in ["Python", "SQL", "Excel", "Docker", "machine learning", "data analysis", "Power BI"] {
+    b.source(Source {
+        id: "fixture".into(),
+        ..Default::default()
+    });
+    for name in [
+        "Python",
+        "SQL",
+        "Excel",
+        "Docker",
+        "machine learning",
+        "data analysis",
+        "Power BI",
+    ] {
         b.label("fixture", name, name, LabelKind::Preferred);
     }
     Labeller::new(b.build().0).unwrap()
@@ -28,19 +39,36 @@ fn dataset_and_baseline_on_fixtures() {
     };
     let card = dataset::build(&l, &opts).unwrap();
     let count = |source: &str, split: &str| {
-        card.rows.iter().filter(|r| r.source == source && r.split == split).map(|r| r.sentences).sum::<usize>()
+        card.rows
+            .iter()
+            .filter(|r| r.source == source && r.split == split)
+            .map(|r| r.sentences)
+            .sum::<usize>()
     };
     // SkillSpan: test keeps all 3; dev keeps 3; train loses its copy of a
     // test sentence, its own repeat, and a copy of a dev sentence.
-    assert_eq!((count("skillspan", "test"), count("skillspan", "dev"), count("skillspan", "train")), (3, 3, 2));
+    assert_eq!(
+        (
+            count("skillspan", "test"),
+            count("skillspan", "dev"),
+            count("skillspan", "train")
+        ),
+        (3, 3, 2)
+    );
     let notes = card.notes.join("\n");
     assert!(notes.contains("skillspan: 3 sentences dropped"), "{notes}");
     // Dotin: 3.xml repeats 1.xml, 4.xml is malformed.
-    assert!(notes.contains("dotin: 2 CVs read, 1 duplicate CVs and 1 unreadable files dropped"), "{notes}");
+    assert!(
+        notes.contains("dotin: 2 CVs read, 1 duplicate CVs and 1 unreadable files dropped"),
+        "{notes}"
+    );
 
     let dev = read_jsonl(&out.join("skillspan.dev.jsonl")).unwrap();
     assert!(dev.bad.is_empty());
-    assert!(dev.records.iter().any(|r| r.text == "We’re hiring"), "Windows-1252 punctuation repaired");
+    assert!(
+        dev.records.iter().any(|r| r.text == "We’re hiring"),
+        "Windows-1252 punctuation repaired"
+    );
 
     // Every record's offsets select its words, in code points, and its
     // spans carry canonical names where the lexicon knows the phrase.
@@ -55,7 +83,11 @@ fn dataset_and_baseline_on_fixtures() {
             for (w, o) in r.words.iter().zip(&r.offsets) {
                 assert_eq!(&chars[o[0]..o[1]].iter().collect::<String>(), w);
             }
-            assert!(!r.text.contains("\\x"), "literal escapes decoded: {}", r.text);
+            assert!(
+                !r.text.contains("\\x"),
+                "literal escapes decoded: {}",
+                r.text
+            );
             dotin_spans.extend(r.spans.into_iter().map(|s| (s.text, s.skill)));
         }
     }
@@ -69,7 +101,10 @@ fn dataset_and_baseline_on_fixtures() {
         ("data analysis", Some("data analysis")),
         ("machine learning", Some("machine learning")),
     ];
-    let got: Vec<(&str, Option<&str>)> = dotin_spans.iter().map(|(t, s)| (t.as_str(), s.as_deref())).collect();
+    let got: Vec<(&str, Option<&str>)> = dotin_spans
+        .iter()
+        .map(|(t, s)| (t.as_str(), s.as_deref()))
+        .collect();
     assert_eq!(got, expected);
 
     // Gazetteer on SkillSpan test: gold [Python] [manage SQL databases] [Excel];
@@ -77,11 +112,19 @@ fn dataset_and_baseline_on_fixtures() {
     let rows = eval::baseline(&l, &out).unwrap();
     let full = &rows[0];
     assert_eq!(full.model, "gazetteer (full lexicon)");
-    let ss = full.splits.iter().find(|s| s.split == "SkillSpan test").unwrap();
+    let ss = full
+        .splits
+        .iter()
+        .find(|s| s.split == "SkillSpan test")
+        .unwrap();
     assert_eq!(ss.sentences, 3);
-    assert!((ss.strict.precision - 2.0 / 3.0).abs() < 1e-9 && (ss.strict.recall - 2.0 / 3.0).abs() < 1e-9);
+    assert!(
+        (ss.strict.precision - 2.0 / 3.0).abs() < 1e-9
+            && (ss.strict.recall - 2.0 / 3.0).abs() < 1e-9
+    );
     assert!((ss.token.precision - 1.0).abs() < 1e-9 && (ss.token.recall - 0.6).abs() < 1e-9);
-    assert!(eval::table(&rows).contains("| gazetteer (full lexicon) | SkillSpan test | 3 | 0.667 | 0.667 | 0.667 |"));
+    assert!(eval::table(&rows)
+        .contains("| gazetteer (full lexicon) | SkillSpan test | 3 | 0.667 | 0.667 | 0.667 |"));
     std::fs::remove_dir_all(out).unwrap();
 }
 

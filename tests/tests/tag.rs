@@ -12,8 +12,17 @@ fn highlighter(dir: &std::path::Path, link: bool) -> Highlighter {
     let m = Model::load(dir, &candle_core::Device::Cpu, 32).unwrap();
     let linker = link.then(|| {
         let mut b = LexiconBuilder::new();
-        b.source(Source { id: "t".into(), ..Default::default() });
-        b.label("t", "py", "Python (programming language)", LabelKind::Preferred).label("t", "py", "python", LabelKind::Alternative);
+        b.source(Source {
+            id: "t".into(),
+            ..Default::default()
+        });
+        b.label(
+            "t",
+            "py",
+            "Python (programming language)",
+            LabelKind::Preferred,
+        )
+        .label("t", "py", "python", LabelKind::Alternative);
         b.label("t", "sql", "SQL", LabelKind::Preferred);
         Linker::new(&b.build().0).unwrap()
     });
@@ -27,25 +36,36 @@ fn json_spans_use_code_points_and_link_skills() {
     // The first sentence is a training sentence; the decorations around it
     // are multi-byte, astral-plane and right-to-left text.
     let text = "😀👩‍💻 Über —\nwe use python and sql\nמפתח • strong machine learning skills";
-    let line: serde_json::Value = serde_json::from_str(&json_line(&h, "cv.txt", text).unwrap()).unwrap();
+    let line: serde_json::Value =
+        serde_json::from_str(&json_line(&h, "cv.txt", text).unwrap()).unwrap();
     assert_eq!(line["file"], "cv.txt");
     let chars: Vec<char> = text.chars().collect();
     let spans = line["spans"].as_array().unwrap();
     let mut last = 0;
     for s in spans {
-        let (start, end) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        let (start, end) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
         assert!(start >= last && start < end && end <= chars.len());
-        assert_eq!(chars[start..end].iter().collect::<String>(), s["text"].as_str().unwrap());
+        assert_eq!(
+            chars[start..end].iter().collect::<String>(),
+            s["text"].as_str().unwrap()
+        );
         let score = s["score"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&score));
         last = end;
     }
-    let found: Vec<(&str, Option<&str>)> = spans.iter().map(|s| (s["text"].as_str().unwrap(), s["skill"].as_str())).collect();
+    let found: Vec<(&str, Option<&str>)> = spans
+        .iter()
+        .map(|s| (s["text"].as_str().unwrap(), s["skill"].as_str()))
+        .collect();
     assert!(found.contains(&("python", Some("Python"))), "{found:?}");
     assert!(found.contains(&("sql", Some("SQL"))), "{found:?}");
     assert!(found.contains(&("machine learning", None)), "{found:?}");
     // Nothing to find in an empty or blank text.
-    let empty: serde_json::Value = serde_json::from_str(&json_line(&h, "-", " \n ").unwrap()).unwrap();
+    let empty: serde_json::Value =
+        serde_json::from_str(&json_line(&h, "-", " \n ").unwrap()).unwrap();
     assert_eq!(empty["spans"].as_array().unwrap().len(), 0);
     std::fs::remove_dir_all(out).unwrap();
 }
@@ -66,7 +86,11 @@ fn long_run_on_text_is_cut_into_windows() {
     let h = highlighter(&tiny_trained_model(&out), false);
     // 300 words without a sentence break, several windows of 32 sub-words,
     // plus one word longer than the model's limit on its own.
-    let text = format!("{} {}", "we use python and sql".repeat(60).replace("sql", "sql "), "x".repeat(500));
+    let text = format!(
+        "{} {}",
+        "we use python and sql".repeat(60).replace("sql", "sql "),
+        "x".repeat(500)
+    );
     let spans = h.highlight(&text).unwrap();
     assert!(spans.len() >= 30, "only {} spans", spans.len());
     let mut last = 0;

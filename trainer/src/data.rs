@@ -60,8 +60,13 @@ pub fn read_jsonl(path: &Path) -> Result<Loaded> {
             continue;
         }
         match serde_json::from_str::<Record>(&line) {
-            Ok(r) if r.words.len() == r.tags.len() && r.words.len() == r.offsets.len() => out.records.push(r),
-            Ok(r) => out.bad.push((i + 1, format!("record {}: words, offsets and tags differ in length", r.id))),
+            Ok(r) if r.words.len() == r.tags.len() && r.words.len() == r.offsets.len() => {
+                out.records.push(r)
+            }
+            Ok(r) => out.bad.push((
+                i + 1,
+                format!("record {}: words, offsets and tags differ in length", r.id),
+            )),
             Err(e) => out.bad.push((i + 1, e.to_string())),
         }
     }
@@ -81,15 +86,23 @@ pub fn write_jsonl(path: &Path, records: &[Record]) -> Result<()> {
 /// Writes `bytes` to `path` through a temporary file in the same folder and
 /// a rename, so that a reader (or a killed writer) never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().context("path has no file name")?.to_string_lossy();
+    let name = path
+        .file_name()
+        .context("path has no file name")?
+        .to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     // Make the rename itself durable.
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
@@ -111,17 +124,30 @@ mod tests {
             words: vec!["SQL".into()],
             offsets: vec![[0, 3]],
             tags: vec![Tag::B],
-            spans: vec![Span { start: 0, end: 3, text: "SQL".into(), skill: Some("SQL".into()), heldout: false }],
+            spans: vec![Span {
+                start: 0,
+                end: 3,
+                text: "SQL".into(),
+                skill: Some("SQL".into()),
+                heldout: false,
+            }],
         };
         write_jsonl(&path, &[good.clone()]).unwrap();
         let mut text = std::fs::read_to_string(&path).unwrap();
         text += "{not json\n\n";
-        text += &serde_json::to_string(&Record { tags: vec![], ..good.clone() }).unwrap();
+        text += &serde_json::to_string(&Record {
+            tags: vec![],
+            ..good.clone()
+        })
+        .unwrap();
         text += "\n";
         std::fs::write(&path, text).unwrap();
         let loaded = read_jsonl(&path).unwrap();
         assert_eq!(loaded.records, vec![good]);
-        assert_eq!(loaded.bad.iter().map(|b| b.0).collect::<Vec<_>>(), vec![2, 4]);
+        assert_eq!(
+            loaded.bad.iter().map(|b| b.0).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
         assert!(read_jsonl(&dir.join("missing.jsonl")).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }

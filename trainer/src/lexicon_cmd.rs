@@ -13,13 +13,26 @@ const SKILL_EXTRACTOR_JSON: &str = "skill_extractor/data/skills.json";
 /// Reads the lexicon from `dir` (`sources.json` + `concepts.jsonl`).
 pub fn load(dir: &Path) -> Result<Lexicon> {
     let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name))
-            .with_context(|| format!("reading {} (run from the repository root, or pass --lexicon)", dir.join(name).display()))
+        std::fs::read_to_string(dir.join(name)).with_context(|| {
+            format!(
+                "reading {} (run from the repository root, or pass --lexicon)",
+                dir.join(name).display()
+            )
+        })
     };
-    Lexicon::parse(&read("sources.json")?, &read("concepts.jsonl")?).with_context(|| format!("parsing the lexicon in {}", dir.display()))
+    Lexicon::parse(&read("sources.json")?, &read("concepts.jsonl")?)
+        .with_context(|| format!("parsing the lexicon in {}", dir.display()))
 }
 
-fn source(id: &str, title: &str, wheel: &Wheel, sha256: String, path: &str, licence: &str, attribution: &str) -> Source {
+fn source(
+    id: &str,
+    title: &str,
+    wheel: &Wheel,
+    sha256: String,
+    path: &str,
+    licence: &str,
+    attribution: &str,
+) -> Source {
     Source {
         id: id.into(),
         title: title.into(),
@@ -105,7 +118,8 @@ pub fn build(cache: &Path, dir: &Path) -> Result<String> {
         "MIT",
         "skill-extractor, Copyright (c) 2026 Qarera, MIT License",
     ));
-    let names: Vec<String> = serde_json::from_slice(&pypi::read_member(&se, SKILL_EXTRACTOR_JSON)?).context("parsing skills.json")?;
+    let names: Vec<String> = serde_json::from_slice(&pypi::read_member(&se, SKILL_EXTRACTOR_JSON)?)
+        .context("parsing skills.json")?;
     for name in &names {
         b.label("skill_extractor", name, name, LabelKind::Preferred);
     }
@@ -113,8 +127,14 @@ pub fn build(cache: &Path, dir: &Path) -> Result<String> {
     let (lexicon, report) = b.build();
     std::fs::create_dir_all(dir)?;
     crate::data::write_atomic(&dir.join("sources.json"), lexicon.sources_json().as_bytes())?;
-    crate::data::write_atomic(&dir.join("concepts.jsonl"), lexicon.concepts_jsonl().as_bytes())?;
-    crate::data::write_atomic(&dir.join("ATTRIBUTION.md"), attribution(&lexicon).as_bytes())?;
+    crate::data::write_atomic(
+        &dir.join("concepts.jsonl"),
+        lexicon.concepts_jsonl().as_bytes(),
+    )?;
+    crate::data::write_atomic(
+        &dir.join("ATTRIBUTION.md"),
+        attribution(&lexicon).as_bytes(),
+    )?;
     Ok(format!(
         "read {} labels ({bad_rows} malformed rows skipped): {} unusable, {} filtered, {} ambiguous, {} concepts merged, {} concepts empty\n{}",
         report.labels,
@@ -143,7 +163,12 @@ fn attribution(lex: &Lexicon) -> String {
 /// The `--stats` text.
 pub fn stats(lex: &Lexicon) -> String {
     let st = lex.stats();
-    let mut s = format!("{} concepts, {} surface forms (names + aliases), {} sources\n", st.concepts, st.surface_forms, lex.sources.len());
+    let mut s = format!(
+        "{} concepts, {} surface forms (names + aliases), {} sources\n",
+        st.concepts,
+        st.surface_forms,
+        lex.sources.len()
+    );
     for (id, n, forms) in st.per_source {
         s += &format!("  {id:<16} {n:>7} concepts {forms:>8} surface forms\n");
     }

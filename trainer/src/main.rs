@@ -2,13 +2,17 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
 use skills::model::Head;
+use std::path::PathBuf;
 use trainer::train::TrainConfig;
 use trainer::{data, dataset, eval, lexicon_cmd, predict, tag, train};
 
 #[derive(Parser)]
-#[command(name = "rolemapper", version, about = "Skill tagging: lexicon, datasets, evaluation")]
+#[command(
+    name = "rolemapper",
+    version,
+    about = "Skill tagging: lexicon, datasets, evaluation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,7 +27,6 @@ struct Paths {
     #[arg(long, default_value = ".cache/pypi", env = "ROLEMAPPER_CACHE")]
     cache: PathBuf,
 }
-
 
 #[derive(Subcommand)]
 enum Command {
@@ -173,8 +176,12 @@ impl TrainArgs {
             .mix
             .split(',')
             .map(|kv| {
-                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("--mix wants source=weight, got {kv:?}"))?;
-                let w: f64 = v.parse().map_err(|_| anyhow::anyhow!("--mix: weight {v:?} is not a number"))?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--mix wants source=weight, got {kv:?}"))?;
+                let w: f64 = v
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--mix: weight {v:?} is not a number"))?;
                 if !(w > 0.0) {
                     bail!("--mix: weight of {k} must be positive");
                 }
@@ -221,23 +228,47 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Lexicon { paths, build, stats } => {
+        Command::Lexicon {
+            paths,
+            build,
+            stats,
+        } => {
             if !build && !stats {
                 bail!("nothing to do: pass --build and/or --stats");
             }
             if build {
                 println!("{}", lexicon_cmd::build(&paths.cache, &paths.lexicon)?);
             } else {
-                print!("{}", lexicon_cmd::stats(&lexicon_cmd::load(&paths.lexicon)?));
+                print!(
+                    "{}",
+                    lexicon_cmd::stats(&lexicon_cmd::load(&paths.lexicon)?)
+                );
             }
         }
-        Command::Dataset { paths, shared, out, sources } => {
+        Command::Dataset {
+            paths,
+            shared,
+            out,
+            sources,
+        } => {
             let labeller = dataset::Labeller::new(lexicon_cmd::load(&paths.lexicon)?)?;
-            let card = dataset::build(&labeller, &dataset::Options { cache: paths.cache, shared, out: out.clone(), sources })?;
+            let card = dataset::build(
+                &labeller,
+                &dataset::Options {
+                    cache: paths.cache,
+                    shared,
+                    out: out.clone(),
+                    sources,
+                },
+            )?;
             print!("{}", card.to_markdown());
             println!("\nwritten to {}", out.display());
         }
-        Command::Train { out, resume, train: args } => {
+        Command::Train {
+            out,
+            resume,
+            train: args,
+        } => {
             let device = skills::model::default_device();
             let outcome = train::train(&args.config()?, &out, resume, &device, None)?;
             let s = outcome.state;
@@ -251,13 +282,26 @@ fn run(cli: Cli) -> Result<()> {
                 out.join("best").display()
             );
         }
-        Command::Tag { model, lexicon, conll, files } => {
+        Command::Tag {
+            model,
+            lexicon,
+            conll,
+            files,
+        } => {
             let Some(model) = model else {
-                bail!("no model bundle is shipped in public/model/ yet: pass --model runs/NAME/best");
+                bail!(
+                    "no model bundle is shipped in public/model/ yet: pass --model runs/NAME/best"
+                );
             };
             let device = skills::model::default_device();
             let m = predict::Model::load(&model, &device, 128)?;
-            let linker = if conll { None } else { Some(skills::highlight::Linker::new(&lexicon_cmd::load(&lexicon)?)?) };
+            let linker = if conll {
+                None
+            } else {
+                Some(skills::highlight::Linker::new(&lexicon_cmd::load(
+                    &lexicon,
+                )?)?)
+            };
             let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, device);
             for f in &files {
                 let bytes = if f.as_os_str() == "-" {
@@ -267,7 +311,13 @@ fn run(cli: Cli) -> Result<()> {
                 } else {
                     std::fs::read(f).map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?
                 };
-                let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{} is not UTF-8 text (first bad byte at {})", f.display(), e.utf8_error().valid_up_to()))?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} is not UTF-8 text (first bad byte at {})",
+                        f.display(),
+                        e.utf8_error().valid_up_to()
+                    )
+                })?;
                 if conll {
                     print!("{}", tag::conll(&h, &text)?);
                 } else {
@@ -275,7 +325,16 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Eval { paths, baseline, model, name, data, json, csv, csv_rows } => {
+        Command::Eval {
+            paths,
+            baseline,
+            model,
+            name,
+            data,
+            json,
+            csv,
+            csv_rows,
+        } => {
             let rows = match (baseline, model) {
                 (Some(Baseline::Gazetteer), _) => {
                     let labeller = dataset::Labeller::new(lexicon_cmd::load(&paths.lexicon)?)?;

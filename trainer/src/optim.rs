@@ -32,11 +32,27 @@ impl AdamW {
         let params = vars
             .into_iter()
             .map(|(name, var)| {
-                let decay = var.rank() >= 2 && !name.contains("LayerNorm") && !name.contains("layer_norm") && !name.starts_with("crf.");
-                Ok(Param { m: var.zeros_like()?, v: var.zeros_like()?, name, var, decay })
+                let decay = var.rank() >= 2
+                    && !name.contains("LayerNorm")
+                    && !name.contains("layer_norm")
+                    && !name.starts_with("crf.");
+                Ok(Param {
+                    m: var.zeros_like()?,
+                    v: var.zeros_like()?,
+                    name,
+                    var,
+                    decay,
+                })
             })
             .collect::<Result<_>>()?;
-        Ok(Self { params, t: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay })
+        Ok(Self {
+            params,
+            t: 0,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay,
+        })
     }
 
     /// Global L2 norm of the gradients of the optimised variables.
@@ -58,7 +74,9 @@ impl AdamW {
         let c1 = 1.0 - b1.powi(self.t as i32);
         let c2 = 1.0 - b2.powi(self.t as i32);
         for p in &mut self.params {
-            let Some(g) = grads.get(p.var.as_tensor()) else { continue };
+            let Some(g) = grads.get(p.var.as_tensor()) else {
+                continue;
+            };
             let g = (g * scale)?;
             p.m = ((&p.m * b1)? + (&g * (1.0 - b1))?)?;
             p.v = ((&p.v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
@@ -85,7 +103,10 @@ impl AdamW {
     /// Restores moments saved by [`AdamW::state`] and the step count.
     pub fn restore(&mut self, state: &HashMap<String, Tensor>, t: u64) -> Result<()> {
         for p in &mut self.params {
-            let (Some(m), Some(v)) = (state.get(&format!("m.{}", p.name)), state.get(&format!("v.{}", p.name))) else {
+            let (Some(m), Some(v)) = (
+                state.get(&format!("m.{}", p.name)),
+                state.get(&format!("v.{}", p.name)),
+            ) else {
                 candle_core::bail!("optimizer state has no moments for {}", p.name)
             };
             p.m = m.to_device(p.var.device())?;
@@ -139,6 +160,9 @@ mod tests {
             let loss = var.as_tensor().sqr().unwrap().sum_all().unwrap();
             o.step(&loss.backward().unwrap(), 0.05, 1.0).unwrap();
         }
-        assert_eq!(x.as_tensor().to_vec1::<f32>().unwrap(), y.as_tensor().to_vec1::<f32>().unwrap());
+        assert_eq!(
+            x.as_tensor().to_vec1::<f32>().unwrap(),
+            y.as_tensor().to_vec1::<f32>().unwrap()
+        );
     }
 }

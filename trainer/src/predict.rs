@@ -20,21 +20,43 @@ pub struct Model {
 
 impl Model {
     pub fn load(dir: &Path, device: &Device, max_len: usize) -> Result<Self> {
-        let cfg: TaggerConfig = serde_json::from_slice(&std::fs::read(dir.join("tagger.json")).with_context(|| format!("reading {}/tagger.json", dir.display()))?)?;
+        let cfg: TaggerConfig = serde_json::from_slice(
+            &std::fs::read(dir.join("tagger.json"))
+                .with_context(|| format!("reading {}/tagger.json", dir.display()))?,
+        )?;
         let weights = dir.join("model.safetensors");
         // SAFETY: the file is not modified while mapped (model folders are written once, atomically).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }.with_context(|| format!("reading {}", weights.display()))?;
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
+            .with_context(|| format!("reading {}", weights.display()))?;
         let tagger = Tagger::load(vb, &cfg)?;
         let pieces = WordPieces::from_json(&std::fs::read(dir.join("tokenizer.json"))?, max_len)?;
-        Ok(Self { tagger, pieces, device: device.clone() })
+        Ok(Self {
+            tagger,
+            pieces,
+            device: device.clone(),
+        })
     }
 }
 
 /// Tags records' words exactly as `rolemapper tag` would (long sentences in
 /// windows), batching windows of similar length together.
-pub fn tag_records(tagger: &Tagger, pieces: &WordPieces, records: &[Record], device: &Device, batch_size: usize) -> Result<Vec<Vec<Tag>>> {
-    let engine = Engine { tagger, pieces, device, batch_size };
-    let sentences: Vec<Vec<&str>> = records.iter().map(|r| r.words.iter().map(String::as_str).collect()).collect();
+pub fn tag_records(
+    tagger: &Tagger,
+    pieces: &WordPieces,
+    records: &[Record],
+    device: &Device,
+    batch_size: usize,
+) -> Result<Vec<Vec<Tag>>> {
+    let engine = Engine {
+        tagger,
+        pieces,
+        device,
+        batch_size,
+    };
+    let sentences: Vec<Vec<&str>> = records
+        .iter()
+        .map(|r| r.words.iter().map(String::as_str).collect())
+        .collect();
     Ok(engine.tag_word_lists(&sentences)?)
 }
 

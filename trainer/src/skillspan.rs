@@ -24,7 +24,10 @@ pub fn parse(text: &str) -> (Vec<Sentence>, usize) {
     let (mut tokens, mut skill, mut knowledge) = (Vec::new(), Vec::new(), Vec::new());
     let mut flush = |tokens: &mut Vec<String>, skill: &mut Vec<Tag>, knowledge: &mut Vec<Tag>| {
         if !tokens.is_empty() {
-            out.push(Sentence { tokens: std::mem::take(tokens), spans: merge(&tags_to_spans(skill), &tags_to_spans(knowledge)) });
+            out.push(Sentence {
+                tokens: std::mem::take(tokens),
+                spans: merge(&tags_to_spans(skill), &tags_to_spans(knowledge)),
+            });
         }
         skill.clear();
         knowledge.clear();
@@ -85,9 +88,17 @@ mod tests {
         let (sents, bad) = parse(conll);
         assert_eq!(bad, 2);
         assert_eq!(sents.len(), 2);
-        assert_eq!(sents[0].spans, vec![0..4], "QA inside the Skill span: outer kept");
+        assert_eq!(
+            sents[0].spans,
+            vec![0..4],
+            "QA inside the Skill span: outer kept"
+        );
         assert_eq!(sents[1].tokens, ["Java", "SQL", "x"]);
-        assert_eq!(sents[1].spans, vec![0..1, 1..2, 2..3], "adjacent spans stay apart");
+        assert_eq!(
+            sents[1].spans,
+            vec![0..1, 1..2, 2..3],
+            "adjacent spans stay apart"
+        );
     }
 
     #[test]

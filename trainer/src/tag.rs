@@ -14,7 +14,9 @@ pub fn json_line(h: &Highlighter, file: &str, text: &str) -> Result<String> {
         .zip(chars)
         .map(|(s, c)| json!({"start": c.start, "end": c.end, "text": &text[s.bytes.clone()], "skill": s.skill, "score": (f64::from(s.score) * 1e4).round() / 1e4}))
         .collect();
-    Ok(serde_json::to_string(&json!({"file": file, "spans": spans}))?)
+    Ok(serde_json::to_string(
+        &json!({"file": file, "spans": spans}),
+    )?)
 }
 
 /// CoNLL in (token in the first column, blank line between sentences), the
@@ -26,7 +28,10 @@ pub fn conll(h: &Highlighter, text: &str) -> Result<String> {
         if sentence.is_empty() {
             return Ok(());
         }
-        let tokens: Vec<&str> = sentence.iter().map(|l| l.split(['\t', ' ']).next().unwrap_or("")).collect();
+        let tokens: Vec<&str> = sentence
+            .iter()
+            .map(|l| l.split(['\t', ' ']).next().unwrap_or(""))
+            .collect();
         let tags = h.tag_words(&tokens)?;
         for (line, tag) in sentence.iter().zip(tags) {
             out.push_str(line);

@@ -99,18 +99,39 @@ fn examples(pieces: &WordPieces, records: &[Record]) -> Result<Vec<Example>> {
         .into_iter()
         .zip(records)
         .filter_map(|(e, r)| {
-            let tags: Vec<u32> = e.first.iter().zip(&r.tags).filter(|(f, _)| f.is_some()).map(|(_, t)| t.index() as u32).collect();
-            let first: Vec<Option<usize>> = e.first.iter().filter(|f| f.is_some()).copied().collect();
-            (!tags.is_empty()).then_some(Example { enc: Encoded { ids: e.ids, first }, tags })
+            let tags: Vec<u32> = e
+                .first
+                .iter()
+                .zip(&r.tags)
+                .filter(|(f, _)| f.is_some())
+                .map(|(_, t)| t.index() as u32)
+                .collect();
+            let first: Vec<Option<usize>> =
+                e.first.iter().filter(|f| f.is_some()).copied().collect();
+            (!tags.is_empty()).then_some(Example {
+                enc: Encoded { ids: e.ids, first },
+                tags,
+            })
         })
         .collect())
 }
 
 fn load_source(data: &Path, source: &str, split: &str) -> Result<Vec<Record>> {
     let path = data.join(format!("{source}.{split}.jsonl"));
-    let loaded = read_jsonl(&path).with_context(|| format!("run `rolemapper dataset` first ({} is needed)", path.display()))?;
+    let loaded = read_jsonl(&path).with_context(|| {
+        format!(
+            "run `rolemapper dataset` first ({} is needed)",
+            path.display()
+        )
+    })?;
     if !loaded.bad.is_empty() {
-        eprintln!("warning: {}: {} malformed lines skipped (first: line {}: {})", path.display(), loaded.bad.len(), loaded.bad[0].0, loaded.bad[0].1);
+        eprintln!(
+            "warning: {}: {} malformed lines skipped (first: line {}: {})",
+            path.display(),
+            loaded.bad.len(),
+            loaded.bad[0].0,
+            loaded.bad[0].1
+        );
     }
     Ok(loaded.records)
 }
@@ -126,7 +147,9 @@ struct Plan {
 impl Plan {
     fn batch(&self, step: usize) -> Vec<usize> {
         let chunk = (step / CHUNK) as u64;
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ chunk.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.seed ^ chunk.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
         let total: f64 = self.pools.iter().map(|p| p.0).sum();
         let mut drawn: Vec<usize> = (0..CHUNK * self.batch_size)
             .map(|_| {
@@ -148,7 +171,11 @@ impl Plan {
     }
 }
 
-fn batch_tensors(pieces: &WordPieces, exs: &[&Example], device: &Device) -> Result<(skills::model::Batch, Tensor, u64)> {
+fn batch_tensors(
+    pieces: &WordPieces,
+    exs: &[&Example],
+    device: &Device,
+) -> Result<(skills::model::Batch, Tensor, u64)> {
     let encs: Vec<&Encoded> = exs.iter().map(|e| &e.enc).collect();
     let batch = pieces.batch(&encs, device)?;
     let w = batch.word_pos.dim(1)?;
@@ -157,13 +184,24 @@ fn batch_tensors(pieces: &WordPieces, exs: &[&Example], device: &Device) -> Resu
         tags[i * w..i * w + e.tags.len()].copy_from_slice(&e.tags);
     }
     let tokens = exs.iter().map(|e| e.enc.ids.len() as u64).sum();
-    Ok((batch, Tensor::from_vec(tags, (exs.len(), w), device)?, tokens))
+    Ok((
+        batch,
+        Tensor::from_vec(tags, (exs.len(), w), device)?,
+        tokens,
+    ))
 }
 
 /// Builds the tagger over a VarMap, loading pretrained tensors where `init`
 /// has them. Returns the tagger config and the names initialised randomly.
-fn build(cfg: &TrainConfig, varmap: &VarMap, device: &Device) -> Result<(Tagger, TaggerConfig, Vec<String>)> {
-    let encoder: Config = serde_json::from_slice(&std::fs::read(cfg.init.join("config.json")).with_context(|| format!("reading {}/config.json", cfg.init.display()))?)?;
+fn build(
+    cfg: &TrainConfig,
+    varmap: &VarMap,
+    device: &Device,
+) -> Result<(Tagger, TaggerConfig, Vec<String>)> {
+    let encoder: Config = serde_json::from_slice(
+        &std::fs::read(cfg.init.join("config.json"))
+            .with_context(|| format!("reading {}/config.json", cfg.init.display()))?,
+    )?;
     let tcfg = TaggerConfig::new(encoder, cfg.head);
     let mut tagger = Tagger::load(VarBuilder::from_varmap(varmap, DType::F32, device), &tcfg)?;
     tagger.encoder.freeze_word_embeddings = cfg.freeze_word_embeddings;
@@ -173,17 +211,36 @@ fn build(cfg: &TrainConfig, varmap: &VarMap, device: &Device) -> Result<(Tagger,
         let pre = candle_core::safetensors::load(&weights, device)?;
         let data = varmap.data().lock().expect("varmap lock");
         for (name, var) in data.iter() {
-            match pre.get(name).or_else(|| pre.get(&format!("distilbert.{name}"))) {
+            match pre
+                .get(name)
+                .or_else(|| pre.get(&format!("distilbert.{name}")))
+            {
                 Some(t) if t.dims() == var.dims() => var.set(&t.to_dtype(DType::F32)?)?,
-                Some(t) => bail!("{name}: pretrained shape {:?} but the model wants {:?}", t.dims(), var.dims()),
+                Some(t) => bail!(
+                    "{name}: pretrained shape {:?} but the model wants {:?}",
+                    t.dims(),
+                    var.dims()
+                ),
                 None => random.push(name.clone()),
             }
         }
-        if let Some(n) = random.iter().find(|n| !n.starts_with("classifier.") && !n.starts_with("crf.")) {
-            bail!("{} has no tensor {n}: is it a DistilBERT checkpoint (see `model-export convert`)?", weights.display());
+        if let Some(n) = random
+            .iter()
+            .find(|n| !n.starts_with("classifier.") && !n.starts_with("crf."))
+        {
+            bail!(
+                "{} has no tensor {n}: is it a DistilBERT checkpoint (see `model-export convert`)?",
+                weights.display()
+            );
         }
     } else {
-        random = varmap.data().lock().expect("varmap lock").keys().cloned().collect();
+        random = varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .keys()
+            .cloned()
+            .collect();
     }
     random.sort();
     seeded_init(varmap, &random, cfg.seed)?;
@@ -205,7 +262,9 @@ fn seeded_init(varmap: &VarMap, names: &[String], seed: u64) -> Result<()> {
         } else if norm {
             vec![1.0; n]
         } else {
-            let key = name.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+            let key = name.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+            });
             let mut rng = ChaCha8Rng::seed_from_u64(key);
             let a = 0.02 * 3f32.sqrt();
             (0..n).map(|_| rng.random_range(-a..a)).collect()
@@ -229,7 +288,12 @@ fn named_vars(varmap: &VarMap, freeze_words: bool) -> Vec<(String, Var)> {
 }
 
 /// Scores the tagger on the selection dev sets.
-fn evaluate(tagger: &Tagger, pieces: &WordPieces, dev: &[(String, Vec<Record>)], device: &Device) -> Result<(BTreeMap<String, Prf>, f64)> {
+fn evaluate(
+    tagger: &Tagger,
+    pieces: &WordPieces,
+    dev: &[(String, Vec<Record>)],
+    device: &Device,
+) -> Result<(BTreeMap<String, Prf>, f64)> {
     let mut out = BTreeMap::new();
     for (source, records) in dev {
         let pred = tag_records(tagger, pieces, records, device, 32)?;
@@ -310,20 +374,36 @@ pub struct Outcome {
 /// Trains (or, with `resume`, continues) the run in `out`. `stop_after`
 /// ends the process's work after that many steps *without* a final
 /// checkpoint—what a kill does—for tests.
-pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_after: Option<usize>) -> Result<Outcome> {
+pub fn train(
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    device: &Device,
+    stop_after: Option<usize>,
+) -> Result<Outcome> {
     std::fs::create_dir_all(out)?;
     let saved = out.join("train.json");
     if resume {
-        let prev: TrainConfig = serde_json::from_slice(&std::fs::read(&saved).with_context(|| format!("nothing to resume in {}", out.display()))?)?;
+        let prev: TrainConfig = serde_json::from_slice(
+            &std::fs::read(&saved)
+                .with_context(|| format!("nothing to resume in {}", out.display()))?,
+        )?;
         if &prev != cfg {
-            bail!("--resume needs the same settings as the run in {} (see its train.json)", out.display());
+            bail!(
+                "--resume needs the same settings as the run in {} (see its train.json)",
+                out.display()
+            );
         }
     } else if out.join("latest").exists() {
-        bail!("{} already holds a run: pass --resume to continue it, or choose another --out", out.display());
+        bail!(
+            "{} already holds a run: pass --resume to continue it, or choose another --out",
+            out.display()
+        );
     } else {
         write_atomic(&saved, &serde_json::to_vec_pretty(cfg)?)?;
     }
-    let tokenizer = std::fs::read(cfg.init.join("tokenizer.json")).with_context(|| format!("reading {}/tokenizer.json", cfg.init.display()))?;
+    let tokenizer = std::fs::read(cfg.init.join("tokenizer.json"))
+        .with_context(|| format!("reading {}/tokenizer.json", cfg.init.display()))?;
     let pieces = WordPieces::from_json(&tokenizer, cfg.max_len)?;
 
     // Data.
@@ -334,10 +414,18 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
         if exs.is_empty() {
             bail!("no usable training sentences in {source}.train.jsonl");
         }
-        pools.push((*weight, (all.len()..all.len() + exs.len()).collect::<Vec<_>>()));
+        pools.push((
+            *weight,
+            (all.len()..all.len() + exs.len()).collect::<Vec<_>>(),
+        ));
         all.extend(exs);
     }
-    let plan = Plan { lengths: all.iter().map(|e| e.enc.ids.len()).collect(), pools, batch_size: cfg.batch_size, seed: cfg.seed };
+    let plan = Plan {
+        lengths: all.iter().map(|e| e.enc.ids.len()).collect(),
+        pools,
+        batch_size: cfg.batch_size,
+        seed: cfg.seed,
+    };
     let mut dev = Vec::new();
     for source in &cfg.select {
         let mut records = load_source(&cfg.data, source, "dev")?;
@@ -348,26 +436,40 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
     // Model and optimiser.
     let varmap = VarMap::new();
     let (tagger, tcfg, random_init) = build(cfg, &varmap, device)?;
-    let mut opt = AdamW::new(named_vars(&varmap, cfg.freeze_word_embeddings), cfg.weight_decay)?;
+    let mut opt = AdamW::new(
+        named_vars(&varmap, cfg.freeze_word_embeddings),
+        cfg.weight_decay,
+    )?;
     let mut state = State::default();
     let best_dir = out.join("best");
     if resume {
         if !best_dir.exists() && best_dir.with_extension("old").exists() {
             std::fs::rename(best_dir.with_extension("old"), &best_dir)?;
         }
-        let name = std::fs::read_to_string(out.join("latest")).context("no checkpoint to resume from")?;
+        let name =
+            std::fs::read_to_string(out.join("latest")).context("no checkpoint to resume from")?;
         let dir = out.join(name.trim());
         let weights = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
         for (n, var) in varmap.data().lock().expect("varmap lock").iter() {
-            var.set(weights.get(n).with_context(|| format!("checkpoint lacks {n}"))?)?;
+            var.set(
+                weights
+                    .get(n)
+                    .with_context(|| format!("checkpoint lacks {n}"))?,
+            )?;
         }
         state = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)?;
-        opt.restore(&candle_core::safetensors::load(dir.join("optim.safetensors"), device)?, state.step as u64)?;
+        opt.restore(
+            &candle_core::safetensors::load(dir.join("optim.safetensors"), device)?,
+            state.step as u64,
+        )?;
         eprintln!("resuming {} at step {}", out.display(), state.step);
     }
 
     let bar = ProgressBar::new(cfg.steps as u64).with_position(state.step as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} step | {msg} | ETA {eta}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} step | {msg} | ETA {eta}")
+            .expect("valid template"),
+    );
     let started = Instant::now();
     let (seconds0, tokens0, step0) = (state.seconds, state.tokens, state.step);
     let mut since_eval = Vec::new();
@@ -379,7 +481,9 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
         let idx = plan.batch(step);
         let exs: Vec<&Example> = idx.iter().map(|&i| &all[i]).collect();
         let (batch, tags, tokens) = batch_tensors(&pieces, &exs, device)?;
-        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(1_000_003).wrapping_add(step as u64)));
+        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(
+            cfg.seed.wrapping_mul(1_000_003).wrapping_add(step as u64),
+        ));
         let emissions = tagger.word_emissions(&batch, Mode::Train { rng: &rng })?;
         let loss = tagger.loss(&emissions, &tags, &batch.word_mask)?;
         let l = loss.to_scalar::<f32>()?;
@@ -387,9 +491,15 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
         let norm = opt.grad_norm(&grads)?;
         // Checked before the update, so a bad step never reaches the weights.
         if !l.is_finite() || !norm.is_finite() {
-            bail!("the loss ({l}) or gradient norm ({norm}) is not finite at step {step}; lower --lr");
+            bail!(
+                "the loss ({l}) or gradient norm ({norm}) is not finite at step {step}; lower --lr"
+            );
         }
-        let scale = if norm > cfg.clip { cfg.clip / norm } else { 1.0 };
+        let scale = if norm > cfg.clip {
+            cfg.clip / norm
+        } else {
+            1.0
+        };
         opt.step(&grads, lr_at(step, cfg.lr, cfg.warmup, cfg.steps), scale)?;
         state.losses.push(l);
         since_eval.push(l as f64);
@@ -401,7 +511,10 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
         bar.set_message(format!("loss {l:.4} | {tps:.0} tok/s"));
         if bar.is_hidden() && state.step % 50 == 0 {
             // No terminal (a log file): a plain progress line instead of the bar.
-            eprintln!("step {}/{}: loss {l:.4}, {tps:.0} tokens/s", state.step, cfg.steps);
+            eprintln!(
+                "step {}/{}: loss {l:.4}, {tps:.0} tokens/s",
+                state.step, cfg.steps
+            );
         }
         if state.step % cfg.eval_every == 0 || state.step == cfg.steps {
             let (devs, score) = evaluate(&tagger, &pieces, &dev, device)?;
@@ -410,14 +523,22 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, device: &Device, stop_
             let line = format!(
                 "step {}: train loss {train_loss:.4}, dev strict F1 {score:.4} ({})",
                 state.step,
-                devs.iter().map(|(k, p)| format!("{k} {:.4}", p.f1)).collect::<Vec<_>>().join(", ")
+                devs.iter()
+                    .map(|(k, p)| format!("{k} {:.4}", p.f1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             if bar.is_hidden() {
                 eprintln!("{line}");
             } else {
                 bar.println(line);
             }
-            state.evals.push(EvalPoint { step: state.step, train_loss, dev: devs, score });
+            state.evals.push(EvalPoint {
+                step: state.step,
+                train_loss,
+                dev: devs,
+                score,
+            });
             if score > state.best_score || state.evals.len() == 1 {
                 state.best_score = score;
                 state.best_step = state.step;
@@ -451,17 +572,36 @@ fn write_report(out: &Path, cfg: &TrainConfig, state: &State, device: &Device) -
         "tokens_per_second": state.tokens as f64 / state.seconds.max(1e-9),
         "evals": state.evals,
     });
-    write_atomic(&out.join("metrics.json"), &serde_json::to_vec_pretty(&report)?)?;
-    let losses: Vec<(f64, f64)> = state.losses.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l as f64)).collect();
-    crate::plot::line_chart(&out.join("loss.svg"), "training loss", "step", &[("loss", losses)])?;
+    write_atomic(
+        &out.join("metrics.json"),
+        &serde_json::to_vec_pretty(&report)?,
+    )?;
+    let losses: Vec<(f64, f64)> = state
+        .losses
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| ((i + 1) as f64, l as f64))
+        .collect();
+    crate::plot::line_chart(
+        &out.join("loss.svg"),
+        "training loss",
+        "step",
+        &[("loss", losses)],
+    )?;
     let mut series: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
     for e in &state.evals {
         for (s, p) in &e.dev {
-            series.entry(format!("{s} dev strict F1")).or_default().push((e.step as f64, p.f1));
+            series
+                .entry(format!("{s} dev strict F1"))
+                .or_default()
+                .push((e.step as f64, p.f1));
         }
     }
     let mut series: Vec<(String, Vec<(f64, f64)>)> = series.into_iter().collect();
     series.sort_by(|a, b| a.0.cmp(&b.0));
-    let refs: Vec<(&str, Vec<(f64, f64)>)> = series.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    let refs: Vec<(&str, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect();
     crate::plot::line_chart(&out.join("dev_f1.svg"), "dev strict span F1", "step", &refs)
 }

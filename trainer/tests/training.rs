@@ -58,11 +58,37 @@ fn tiny_model_overfits_toy_set() {
     for head in [Head::Linear, Head::Crf] {
         let out = data.join(format!("run-{head:?}"));
         let started = Instant::now();
-        let outcome = train(&config(&data, head, 300, 50), &out, false, &candle_core::Device::Cpu, None).unwrap();
-        eprintln!("{head:?}: best F1 {} at step {} in {:?}", outcome.state.best_score, outcome.state.best_step, started.elapsed());
-        assert_eq!(outcome.state.best_score, 1.0, "{head:?} did not overfit: {:?}", outcome.state.evals);
-        assert!(outcome.random_init.len() > 10, "no pretrained weights: everything starts random");
-        for f in ["best/model.safetensors", "best/tagger.json", "best/tokenizer.json", "metrics.json", "loss.svg", "dev_f1.svg"] {
+        let outcome = train(
+            &config(&data, head, 300, 50),
+            &out,
+            false,
+            &candle_core::Device::Cpu,
+            None,
+        )
+        .unwrap();
+        eprintln!(
+            "{head:?}: best F1 {} at step {} in {:?}",
+            outcome.state.best_score,
+            outcome.state.best_step,
+            started.elapsed()
+        );
+        assert_eq!(
+            outcome.state.best_score, 1.0,
+            "{head:?} did not overfit: {:?}",
+            outcome.state.evals
+        );
+        assert!(
+            outcome.random_init.len() > 10,
+            "no pretrained weights: everything starts random"
+        );
+        for f in [
+            "best/model.safetensors",
+            "best/tagger.json",
+            "best/tokenizer.json",
+            "metrics.json",
+            "loss.svg",
+            "dev_f1.svg",
+        ] {
             assert!(out.join(f).exists(), "{f} missing");
         }
     }
@@ -71,9 +97,37 @@ fn tiny_model_overfits_toy_set() {
 
 fn rolemapper_train(data: &Path, out: &Path, resume: bool) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rolemapper"));
-    c.args(["train", "--init"]).arg(tiny_model()).arg("--data").arg(data).arg("--out").arg(out);
-    c.args(["--mix", "toy=1", "--select", "toy", "--max-len", "32", "--batch-size", "8", "--steps", "400", "--lr", "3e-3"]);
-    c.args(["--warmup", "10", "--eval-every", "20", "--patience", "1000", "--seed", "7", "--train-word-embeddings"]);
+    c.args(["train", "--init"])
+        .arg(tiny_model())
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out);
+    c.args([
+        "--mix",
+        "toy=1",
+        "--select",
+        "toy",
+        "--max-len",
+        "32",
+        "--batch-size",
+        "8",
+        "--steps",
+        "400",
+        "--lr",
+        "3e-3",
+    ]);
+    c.args([
+        "--warmup",
+        "10",
+        "--eval-every",
+        "20",
+        "--patience",
+        "1000",
+        "--seed",
+        "7",
+        "--train-word-embeddings",
+    ]);
     if resume {
         c.arg("--resume");
     }
@@ -83,8 +137,15 @@ fn rolemapper_train(data: &Path, out: &Path, resume: bool) -> Command {
 fn final_weights(out: &Path) -> Vec<(String, Vec<f32>)> {
     let latest = std::fs::read_to_string(out.join("latest")).unwrap();
     assert_eq!(latest.trim(), "ckpt-00000400");
-    let t = candle_core::safetensors::load(out.join(latest.trim()).join("model.safetensors"), &candle_core::Device::Cpu).unwrap();
-    let mut v: Vec<_> = t.into_iter().map(|(k, x)| (k, x.flatten_all().unwrap().to_vec1::<f32>().unwrap())).collect();
+    let t = candle_core::safetensors::load(
+        out.join(latest.trim()).join("model.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let mut v: Vec<_> = t
+        .into_iter()
+        .map(|(k, x)| (k, x.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+        .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
@@ -94,7 +155,10 @@ fn resume_after_sigkill_matches_an_uninterrupted_run() {
     let data = scratch("resume");
     toy_data(&data);
     let whole = data.join("whole");
-    assert!(rolemapper_train(&data, &whole, false).status().unwrap().success());
+    assert!(rolemapper_train(&data, &whole, false)
+        .status()
+        .unwrap()
+        .success());
 
     let killed = data.join("killed");
     let mut child = rolemapper_train(&data, &killed, false).spawn().unwrap();
@@ -104,14 +168,24 @@ fn resume_after_sigkill_matches_an_uninterrupted_run() {
         if at.trim() >= "ckpt-00000060" {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
-        assert!(started.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let at_kill = std::fs::read_to_string(killed.join("latest")).unwrap();
-    assert_ne!(at_kill.trim(), "ckpt-00000400", "killed too late to test anything");
+    assert_ne!(
+        at_kill.trim(),
+        "ckpt-00000400",
+        "killed too late to test anything"
+    );
 
     let status = rolemapper_train(&data, &killed, true).status().unwrap();
     assert!(status.success());
@@ -119,11 +193,20 @@ fn resume_after_sigkill_matches_an_uninterrupted_run() {
     assert_eq!(a.len(), b.len());
     for ((na, va), (nb, vb)) in a.iter().zip(&b) {
         assert_eq!(na, nb);
-        let d = va.iter().zip(vb).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-        assert!(d < 1e-5, "{na}: max |diff| {d} after resuming from {at_kill}");
+        let d = va
+            .iter()
+            .zip(vb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            d < 1e-5,
+            "{na}: max |diff| {d} after resuming from {at_kill}"
+        );
     }
     // The curves are whole too: every step's loss, every evaluation.
-    let metrics = |o: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(o.join("metrics.json")).unwrap()).unwrap() };
+    let metrics = |o: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(o.join("metrics.json")).unwrap()).unwrap()
+    };
     assert_eq!(metrics(&whole)["evals"].as_array().unwrap().len(), 20);
     assert_eq!(metrics(&killed)["evals"].as_array().unwrap().len(), 20);
     // A second run into a used folder is refused rather than overwriting it.
