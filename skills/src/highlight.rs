@@ -14,7 +14,7 @@ use crate::matcher::PhraseMatcher;
 use crate::model::{Mode, Tagger};
 use crate::offsets::OffsetMap;
 use crate::text::SentenceSplitter;
-use crate::words::words;
+use crate::words::{join, words};
 use candle_core::Device;
 use serde::Serialize;
 use std::ops::Range;
@@ -56,13 +56,8 @@ impl Linker {
 
     /// The canonical name of `phrase`, if the whole phrase is a surface form.
     pub fn link(&self, phrase: &str) -> Option<&str> {
-        let ws = words(phrase);
-        match self.matcher.find_in_words(phrase, &ws).as_slice() {
-            [m] if m.words == (0..ws.len()) => {
-                self.names.get(m.concept as usize).map(String::as_str)
-            }
-            _ => None,
-        }
+        let concept = self.matcher.lookup(phrase)?;
+        self.names.get(concept as usize).map(String::as_str)
     }
 }
 
@@ -162,17 +157,7 @@ impl Engine<'_> {
     pub fn tag_word_lists(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<Tag>>, HighlightError> {
         let mut windows = Vec::new();
         let mut owner = Vec::new();
-        let mut texts = Vec::with_capacity(sentences.len());
-        for ws in sentences {
-            let mut text = String::new();
-            let mut ranges = Vec::with_capacity(ws.len());
-            for w in ws {
-                ranges.push(text.len()..text.len() + w.len());
-                text.push_str(w);
-                text.push(' ');
-            }
-            texts.push((text, ranges));
-        }
+        let texts: Vec<(String, Vec<Range<usize>>)> = sentences.iter().map(|ws| join(ws)).collect();
         for (i, (text, ranges)) in texts.iter().enumerate() {
             let before = windows.len();
             self.windows(text, ranges, &mut windows)?;

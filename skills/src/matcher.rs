@@ -118,6 +118,16 @@ impl PhraseMatcher {
             .collect()
     }
 
+    /// The concept of `phrase` when the whole phrase (not just a part of it)
+    /// is one compiled phrase: how spans are linked to canonical names.
+    pub fn lookup(&self, phrase: &str) -> Option<ConceptId> {
+        let ws = words(phrase);
+        match self.find_in_words(phrase, &ws).as_slice() {
+            [m] if m.words == (0..ws.len()) => Some(m.concept),
+            _ => None,
+        }
+    }
+
     /// BIO tags for `words` of `text`: the matcher as a tagger.
     pub fn tag_words(&self, text: &str, words: &[Range<usize>]) -> Vec<Tag> {
         let spans: Vec<_> = self
@@ -200,6 +210,13 @@ mod tests {
             matcher().tag_words(text, &ws),
             [Tag::O, Tag::B, Tag::I, Tag::O]
         );
+    }
+
+    #[test]
+    fn lookup_needs_the_whole_phrase() {
+        assert_eq!(matcher().lookup("sql  SERVER"), Some(2));
+        assert_eq!(matcher().lookup("sql server skills"), None);
+        assert_eq!(matcher().lookup(""), None);
     }
 
     #[test]

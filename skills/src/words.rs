@@ -37,6 +37,22 @@ pub fn words(text: &str) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// Joins words with single spaces, returning the text and each word's byte
+/// range in it: how a tokenized sentence (SkillSpan, CoNLL) becomes text
+/// the matcher and the tagger can read.
+pub fn join(words: &[&str]) -> (String, Vec<Range<usize>>) {
+    let mut text = String::with_capacity(words.iter().map(|w| w.len() + 1).sum());
+    let mut ranges = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            text.push(' ');
+        }
+        ranges.push(text.len()..text.len() + w.len());
+        text.push_str(w);
+    }
+    (text, ranges)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +80,14 @@ mod tests {
         );
         assert!(texts("").is_empty());
         assert!(texts(" \t\n ").is_empty());
+    }
+
+    #[test]
+    fn join_keeps_word_ranges() {
+        let (text, ranges) = join(&["Über", "", "C++"]);
+        assert_eq!(text, "Über  C++");
+        assert_eq!(ranges, [0..5, 6..6, 7..10]);
+        assert_eq!(join(&[]), (String::new(), vec![]));
     }
 
     proptest! {

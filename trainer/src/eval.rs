@@ -59,18 +59,13 @@ pub struct SplitScores {
     pub heldout_recall: Option<f64>,
 }
 
-/// Scores a word tagger (`predict(record) -> tags`) on records.
-pub fn score(
-    split: &str,
-    records: &[Record],
-    predict: impl Fn(&Record) -> Vec<Tag>,
-) -> SplitScores {
+/// Scores predicted tags (`preds[i]` for `records[i]`) on records.
+pub fn score(split: &str, records: &[Record], preds: &[Vec<Tag>]) -> SplitScores {
     let mut scores = Scores::default();
     let (mut held, mut held_found) = (0u64, 0u64);
-    for r in records {
-        let pred = predict(r);
-        scores.add_tags(&r.tags, &pred);
-        let predicted: HashSet<(usize, usize)> = tags_to_spans(&pred)
+    for (r, pred) in records.iter().zip(preds) {
+        scores.add_tags(&r.tags, pred);
+        let predicted: HashSet<(usize, usize)> = tags_to_spans(pred)
             .into_iter()
             .map(|w: Range<usize>| (r.offsets[w.start][0], r.offsets[w.end - 1][1]))
             .collect();
@@ -131,7 +126,10 @@ pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
         model: model.to_owned(),
         splits: splits
             .iter()
-            .map(|(name, recs)| score(name, recs, |r| gazetteer_tags(m, r)))
+            .map(|(name, recs)| {
+                let preds: Vec<Vec<Tag>> = recs.iter().map(|r| gazetteer_tags(m, r)).collect();
+                score(name, recs, &preds)
+            })
             .collect(),
     })
     .collect();
@@ -156,9 +154,7 @@ pub fn model(
             continue;
         };
         let tags = crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32)?;
-        let by_id: std::collections::HashMap<&str, &Vec<Tag>> =
-            records.iter().map(|r| r.id.as_str()).zip(&tags).collect();
-        splits.push(score(split, &records, |r| by_id[r.id.as_str()].clone()));
+        splits.push(score(split, &records, &tags));
         for (r, t) in records.iter().zip(&tags).take(samples) {
             let phrases = |tags: &[Tag]| -> Vec<String> {
                 tags_to_spans(tags)

