@@ -9,6 +9,8 @@
 //! to every position, so adding that row to each position embedding and
 //! renaming the tensors gives the same function exactly.
 
+pub mod bundle;
+
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor};
 use serde_json::{json, Value};

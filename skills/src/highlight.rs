@@ -101,18 +101,40 @@ impl Highlighter {
 
     /// Skill spans of `text`, sorted and disjoint, on character boundaries.
     pub fn highlight(&self, text: &str) -> Result<Vec<SkillSpan>, HighlightError> {
+        let sentences = self.splitter.split(text);
+        Ok(self
+            .highlight_sentences(text, &sentences)?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// Skill spans of each of `sentences` (byte ranges of `text`, normally
+    /// from [`SentenceSplitter::split`]), tagged in one batch; spans are byte
+    /// ranges of `text`, one list per sentence. The concatenated lists are
+    /// what [`Highlighter::highlight`] gives for the same sentences, so a
+    /// caller that caches results by sentence (the browser app, as the user
+    /// types) tags only the sentences that changed.
+    pub fn highlight_sentences(
+        &self,
+        text: &str,
+        sentences: &[Range<usize>],
+    ) -> Result<Vec<Vec<SkillSpan>>, HighlightError> {
         let engine = self.engine();
         let mut windows = Vec::new();
-        for sentence in self.splitter.split(text) {
+        let mut owner = Vec::new();
+        for (i, sentence) in sentences.iter().enumerate() {
             let ws: Vec<Range<usize>> = words(&text[sentence.clone()])
                 .into_iter()
                 .map(|w| w.start + sentence.start..w.end + sentence.start)
                 .collect();
+            let before = windows.len();
             engine.windows(text, &ws, &mut windows)?;
+            owner.extend(std::iter::repeat_n(i, windows.len() - before));
         }
         let tagged = engine.tag_windows(&windows)?;
-        let mut out = Vec::new();
-        for (win, (tags, probs)) in windows.iter().zip(tagged) {
+        let mut out = vec![Vec::new(); sentences.len()];
+        for ((win, (tags, probs)), i) in windows.iter().zip(tagged).zip(owner) {
             for span in tags_to_spans(&tags) {
                 let bytes = win.words[span.start].start..win.words[span.end - 1].end;
                 let score = probs[span.clone()].iter().sum::<f32>() / span.len() as f32;
@@ -121,7 +143,7 @@ impl Highlighter {
                     .as_ref()
                     .and_then(|l| l.link(&text[bytes.clone()]))
                     .map(str::to_owned);
-                out.push(SkillSpan {
+                out[i].push(SkillSpan {
                     bytes,
                     skill,
                     score,

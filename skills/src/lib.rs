@@ -11,9 +11,11 @@
 //! - [`model`]: the DistilBERT tagger (linear or CRF head), one definition for training and inference.
 //! - [`crf`]: the linear-chain CRF (NLL and Viterbi).
 //! - [`encode`]: words → WordPiece sub-words and padded batches.
+//! - [`bundle`]: the one-file model bundle (GGUF): weights, tokenizer, labels, config, lexicon, metadata.
 //! - [`highlight`]: text → skill spans with confidence and canonical names.
 
 pub mod bio;
+pub mod bundle;
 pub mod crf;
 pub mod encode;
 pub mod highlight;

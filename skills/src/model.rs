@@ -14,15 +14,22 @@
 //!   run draws exactly the masks an uninterrupted run would.
 //! - The attention mask follows the Hugging Face convention: 1 = a real
 //!   token, 0 = padding.
+//! - Weights come through [`Weights`]: a `VarBuilder` (f32, trainable) and,
+//!   for quantized bundles, a set of quantized matrices by name. Linear layers
+//!   and embeddings are enums over the two storages, so the fp32 and the
+//!   quantized model are the same code.
 
 use crate::bio::Tag;
 use crate::crf::Crf;
+use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{Embedding, Linear, VarBuilder};
+use candle_nn::VarBuilder;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Encoder hyper-parameters, readable from a Hugging Face DistilBERT `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,8 +169,158 @@ impl LayerNorm {
     }
 }
 
-fn linear(vb: VarBuilder, d_in: usize, d_out: usize) -> Result<Linear> {
-    candle_nn::linear(d_in, d_out, vb)
+/// Quantized matrices by full tensor name (`transformer.layer.0.ffn.lin1.weight`).
+pub type QuantizedTensors = HashMap<String, Arc<QTensor>>;
+
+/// Where a model's weights come from: f32 tensors through a `VarBuilder`
+/// (the trainable path, or a bundle's higher-precision tensors) and, for
+/// quantized bundles, matrices that stay quantized in memory.
+#[derive(Clone)]
+pub struct Weights<'a> {
+    vb: VarBuilder<'a>,
+    quantized: Option<Arc<QuantizedTensors>>,
+    compute: Compute,
+}
+
+/// How quantized linear layers compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compute {
+    /// Quantized matrix products (candle's `QMatMul`): least memory.
+    #[default]
+    Quantized,
+    /// Matrices dequantized to f32 once at load, then f32 products: the
+    /// same numbers as `Quantized` up to rounding, often faster (f32 gemm
+    /// kernels beat candle's quantized dot products on small batches), at
+    /// four bytes per weight in memory. Embedding tables stay quantized.
+    F32,
+}
+
+impl<'a> Weights<'a> {
+    /// Every tensor from `vb` (f32).
+    pub fn float(vb: VarBuilder<'a>) -> Self {
+        Self {
+            vb,
+            quantized: None,
+            compute: Compute::Quantized,
+        }
+    }
+
+    /// Linear weights and embedding tables named in `quantized` are taken
+    /// from there; everything else from `vb`.
+    pub fn with_quantized(
+        vb: VarBuilder<'a>,
+        quantized: QuantizedTensors,
+        compute: Compute,
+    ) -> Self {
+        Self {
+            vb,
+            quantized: Some(Arc::new(quantized)),
+            compute,
+        }
+    }
+
+    fn pp(&self, name: impl ToString) -> Self {
+        Self {
+            vb: self.vb.pp(name),
+            quantized: self.quantized.clone(),
+            compute: self.compute,
+        }
+    }
+
+    fn quantized(&self, name: &str) -> Option<Arc<QTensor>> {
+        let prefix = self.vb.prefix();
+        let full = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        self.quantized.as_ref()?.get(&full).cloned()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.vb.contains_tensor(name) || self.quantized(name).is_some()
+    }
+
+    fn linear(&self, d_in: usize, d_out: usize) -> Result<Linear> {
+        match self.quantized("weight") {
+            Some(w) => {
+                check_shape(&w, &[d_out, d_in], &self.vb.prefix())?;
+                let bias = self.vb.get(d_out, "bias")?;
+                Ok(match self.compute {
+                    Compute::Quantized => Linear::Quantized {
+                        weight: QMatMul::from_arc(w)?,
+                        bias,
+                    },
+                    Compute::F32 => Linear::Float(candle_nn::Linear::new(
+                        w.dequantize(self.vb.device())?,
+                        Some(bias),
+                    )),
+                })
+            }
+            None => Ok(Linear::Float(candle_nn::linear(
+                d_in,
+                d_out,
+                self.vb.clone(),
+            )?)),
+        }
+    }
+
+    fn embedding(&self, rows: usize, dim: usize) -> Result<Embedding> {
+        match self.quantized("weight") {
+            Some(w) => {
+                check_shape(&w, &[rows, dim], &self.vb.prefix())?;
+                Ok(Embedding::Quantized(w))
+            }
+            None => Ok(Embedding::Float(candle_nn::embedding(
+                rows,
+                dim,
+                self.vb.clone(),
+            )?)),
+        }
+    }
+}
+
+fn check_shape(w: &QTensor, expected: &[usize], name: &str) -> Result<()> {
+    if w.shape().dims() != expected {
+        candle_core::bail!(
+            "{name}.weight has shape {:?}, the model config expects {expected:?}",
+            w.shape().dims()
+        )
+    }
+    Ok(())
+}
+
+/// A linear layer whose weight is f32 (trainable) or quantized.
+enum Linear {
+    Float(candle_nn::Linear),
+    Quantized { weight: QMatMul, bias: Tensor },
+}
+
+impl Linear {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Linear::Float(l) => l.forward(xs),
+            Linear::Quantized { weight, bias } => {
+                weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
+            }
+        }
+    }
+}
+
+/// An embedding table, f32 (trainable) or quantized (rows dequantized on lookup).
+enum Embedding {
+    Float(candle_nn::Embedding),
+    Quantized(Arc<QTensor>),
+}
+
+impl Embedding {
+    fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        match self {
+            Embedding::Float(e) => e.forward(ids),
+            Embedding::Quantized(q) => q.embedding(ids),
+        }
+    }
 }
 
 fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
@@ -183,15 +340,13 @@ struct Embeddings {
 }
 
 impl Embeddings {
-    fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
+    fn load(w: Weights, c: &Config) -> Result<Self> {
         Ok(Self {
-            word: candle_nn::embedding(c.vocab_size, c.dim, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(
-                c.max_position_embeddings,
-                c.dim,
-                vb.pp("position_embeddings"),
-            )?,
-            norm: LayerNorm::load(vb.pp("LayerNorm"), c.dim)?,
+            word: w.pp("word_embeddings").embedding(c.vocab_size, c.dim)?,
+            position: w
+                .pp("position_embeddings")
+                .embedding(c.max_position_embeddings, c.dim)?,
+            norm: LayerNorm::load(w.vb.pp("LayerNorm"), c.dim)?,
         })
     }
 
@@ -222,12 +377,12 @@ struct Attention {
 }
 
 impl Attention {
-    fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
+    fn load(w: Weights, c: &Config) -> Result<Self> {
         Ok(Self {
-            q: linear(vb.pp("q_lin"), c.dim, c.dim)?,
-            k: linear(vb.pp("k_lin"), c.dim, c.dim)?,
-            v: linear(vb.pp("v_lin"), c.dim, c.dim)?,
-            out: linear(vb.pp("out_lin"), c.dim, c.dim)?,
+            q: w.pp("q_lin").linear(c.dim, c.dim)?,
+            k: w.pp("k_lin").linear(c.dim, c.dim)?,
+            v: w.pp("v_lin").linear(c.dim, c.dim)?,
+            out: w.pp("out_lin").linear(c.dim, c.dim)?,
             heads: c.n_heads,
         })
     }
@@ -260,13 +415,13 @@ struct Block {
 }
 
 impl Block {
-    fn load(vb: VarBuilder, c: &Config) -> Result<Self> {
+    fn load(w: Weights, c: &Config) -> Result<Self> {
         Ok(Self {
-            attention: Attention::load(vb.pp("attention"), c)?,
-            sa_norm: LayerNorm::load(vb.pp("sa_layer_norm"), c.dim)?,
-            lin1: linear(vb.pp("ffn").pp("lin1"), c.dim, c.hidden_dim)?,
-            lin2: linear(vb.pp("ffn").pp("lin2"), c.hidden_dim, c.dim)?,
-            out_norm: LayerNorm::load(vb.pp("output_layer_norm"), c.dim)?,
+            attention: Attention::load(w.pp("attention"), c)?,
+            sa_norm: LayerNorm::load(w.vb.pp("sa_layer_norm"), c.dim)?,
+            lin1: w.pp("ffn").pp("lin1").linear(c.dim, c.hidden_dim)?,
+            lin2: w.pp("ffn").pp("lin2").linear(c.hidden_dim, c.dim)?,
+            out_norm: LayerNorm::load(w.vb.pp("output_layer_norm"), c.dim)?,
         })
     }
 
@@ -293,13 +448,18 @@ pub struct DistilBert {
 impl DistilBert {
     /// Loads from `vb`, at its root or under `distilbert.` (real checkpoints).
     pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+        Self::load_weights(Weights::float(vb), config)
+    }
+
+    /// Loads from f32 and quantized weights, at their root or under `distilbert.`.
+    pub fn load_weights(w: Weights, config: &Config) -> Result<Self> {
         config.check()?;
-        let root = if vb.contains_tensor("embeddings.word_embeddings.weight")
-            || !vb.contains_tensor("distilbert.embeddings.word_embeddings.weight")
+        let root = if w.contains("embeddings.word_embeddings.weight")
+            || !w.contains("distilbert.embeddings.word_embeddings.weight")
         {
-            vb
+            w
         } else {
-            vb.pp("distilbert")
+            w.pp("distilbert")
         };
         let layers = (0..config.n_layers)
             .map(|i| Block::load(root.pp("transformer.layer").pp(i), config))
@@ -385,13 +545,18 @@ pub struct Tagger {
 impl Tagger {
     /// Loads a tagger; the encoder may live at the root or under `distilbert.`.
     pub fn load(vb: VarBuilder, config: &TaggerConfig) -> Result<Self> {
+        Self::load_weights(Weights::float(vb), config)
+    }
+
+    /// Loads a tagger from f32 and quantized weights.
+    pub fn load_weights(w: Weights, config: &TaggerConfig) -> Result<Self> {
         let k = config.labels.len();
         Ok(Self {
-            encoder: DistilBert::load(vb.clone(), &config.encoder)?,
-            classifier: linear(vb.pp("classifier"), config.encoder.dim, k)?,
+            encoder: DistilBert::load_weights(w.clone(), &config.encoder)?,
+            classifier: w.pp("classifier").linear(config.encoder.dim, k)?,
             crf: match config.head {
                 Head::Linear => None,
-                Head::Crf => Some(Crf::load(vb.pp("crf"), k)?),
+                Head::Crf => Some(Crf::load(w.vb.pp("crf"), k)?),
             },
             config: config.clone(),
         })

@@ -48,3 +48,62 @@ fn matcher_and_splitter_work_in_the_browser() {
         ]
     );
 }
+
+mod common;
+
+use skills::bundle::{Bundle, BundleError, FORMAT_VERSION};
+use skills::model::Compute;
+
+#[wasm_bindgen_test]
+fn a_bundle_reads_and_highlights_in_the_browser() {
+    let h = Bundle::read(&common::tiny_bundle())
+        .unwrap()
+        .into_highlighter(32, Compute::Quantized)
+        .unwrap();
+    let text = "We use Docker and ML daily 😀.";
+    for s in h.highlight(text).unwrap() {
+        assert!(text.is_char_boundary(s.bytes.start) && text.is_char_boundary(s.bytes.end));
+    }
+}
+
+#[wasm_bindgen_test]
+fn damaged_bundles_are_refused_in_the_browser() {
+    let bytes = common::tiny_bundle();
+    // Every cut in the first 4 KiB (header and metadata), then every 61st.
+    for len in (0..bytes.len()).filter(|&l| l < 4096 || l % 61 == 0) {
+        assert!(
+            matches!(Bundle::read(&bytes[..len]), Err(BundleError::Truncated(_))),
+            "cut at {len}"
+        );
+    }
+    for pos in (0..bytes.len()).step_by(97) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x10;
+        assert!(Bundle::read(&b).is_err(), "flip at {pos}");
+    }
+    let mut b = bytes.clone();
+    let at = common::value_offset(&b, "rolemapper.format_version");
+    b[at..at + 4].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    assert!(matches!(
+        Bundle::read(&b),
+        Err(BundleError::UnsupportedVersion { .. })
+    ));
+    let random: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    assert!(matches!(
+        Bundle::read(&random),
+        Err(BundleError::NotABundle(_))
+    ));
+}
+
+#[wasm_bindgen_test]
+fn the_shipped_bundle_gives_the_native_answer_in_the_browser() {
+    let expected: common::Answer = serde_json::from_str(common::SHIPPED_ANSWER).unwrap();
+    let got = common::answer(common::SHIPPED, &expected.text);
+    let worst = common::assert_same_answer(&got, &expected);
+    console_log!(
+        "shipped bundle in the browser: {} spans identical to native, max |Δ emission| {worst:e}",
+        got.spans.len()
+    );
+}

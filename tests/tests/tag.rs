@@ -9,7 +9,13 @@ use trainer::predict::Model;
 use trainer::tag::{conll, json_line};
 
 fn highlighter(dir: &std::path::Path, link: bool) -> Highlighter {
-    let m = Model::load(dir, &candle_core::Device::Cpu, 32).unwrap();
+    let m = Model::load(
+        dir,
+        &candle_core::Device::Cpu,
+        32,
+        skills::model::Compute::F32,
+    )
+    .unwrap();
     let linker = link.then(|| {
         let mut b = LexiconBuilder::new();
         b.source(Source {
@@ -97,6 +103,61 @@ fn long_run_on_text_is_cut_into_windows() {
     for s in &spans {
         assert!(s.bytes.start >= last && s.bytes.start < s.bytes.end && s.bytes.end <= text.len());
         last = s.bytes.end;
+    }
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn a_bundle_tags_like_the_model_folder_it_was_made_from() {
+    use model_export::bundle::{write_bundle, ModelDir, Policy, Provenance};
+    let out = scratch("tag-bundle");
+    let dir = tiny_trained_model(&out);
+    let lexicon = skills::lexicon::Lexicon::parse(
+        r#"[{"id":"t","title":"t","package":"","sha256":"","path":"","licence":"CC0","attribution":""}]"#,
+        "{\"name\":\"Python\",\"source\":\"t\",\"aliases\":[\"python\"]}\n",
+    )
+    .unwrap();
+    let text = "we use python and sql\nstrong machine learning skills 😀";
+    let from_dir = json_line(&highlighter(&dir, false), "-", text).unwrap();
+    let policy = |d| Policy {
+        embeddings: d,
+        blocks: d,
+    };
+    use candle_core::quantized::GgmlDType;
+    for (dtype, exact) in [(GgmlDType::F32, true), (GgmlDType::Q8_0, false)] {
+        let path = out.join(format!("{dtype:?}.gguf"));
+        write_bundle(
+            &ModelDir::read(&dir).unwrap(),
+            &policy(dtype),
+            &lexicon,
+            "tiny",
+            &Provenance {
+                run: Some(&out),
+                card: None,
+            },
+            &path,
+        )
+        .unwrap();
+        let m = Model::load(&path, &candle_core::Device::Cpu, 32, skills::model::Compute::F32).unwrap();
+        let h = Highlighter::new(m.tagger, m.pieces, None, candle_core::Device::Cpu);
+        let from_bundle = json_line(&h, "-", text).unwrap();
+        let spans = |s: &str| -> Vec<(u64, u64)> {
+            let v: serde_json::Value = serde_json::from_str(s).unwrap();
+            v["spans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["start"].as_u64().unwrap(), s["end"].as_u64().unwrap()))
+                .collect()
+        };
+        if exact {
+            assert_eq!(from_bundle, from_dir, "{dtype:?}");
+        } else {
+            assert_eq!(spans(&from_bundle), spans(&from_dir), "{dtype:?}");
+        }
+        // The bundle carries its training record.
+        let b = skills::bundle::Bundle::read_file(&path).unwrap();
+        assert!(b.metadata["training"]["train"].is_object(), "{}", b.metadata);
     }
     std::fs::remove_dir_all(out).unwrap();
 }

@@ -153,7 +153,18 @@ pub fn model(
         let Some(records) = load_split(data, files)? else {
             continue;
         };
+        let tokens: usize = crate::predict::encode_records(&m.pieces, &records)?
+            .iter()
+            .map(|e| e.ids.len())
+            .sum();
+        let start = std::time::Instant::now();
         let tags = crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32)?;
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "{split}: {} sentences, {tokens} sub-word tokens tagged in {secs:.1} s = {:.0} tokens/s (batches of 32)",
+            records.len(),
+            tokens as f64 / secs
+        );
         splits.push(score(split, &records, &tags));
         for (r, t) in records.iter().zip(&tags).take(samples) {
             let phrases = |tags: &[Tag]| -> Vec<String> {

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use trainer::train::TrainConfig;
 use trainer::{data, dataset, eval, lexicon_cmd, predict, tag, train};
 
+/// The bundle `rolemapper tag` and the app use by default.
+const SHIPPED_BUNDLE: &str = "public/model/rolemapper.gguf";
+
 #[derive(Parser)]
 #[command(
     name = "rolemapper",
@@ -70,12 +73,17 @@ enum Command {
     /// Tag text files: one JSON object a line, `{"file", "spans": [{"start", "end", "text", "skill", "score"}]}`
     /// with code-point offsets; or, with --conll, tokens one a line in and `token<TAB>tag` out.
     Tag {
-        /// Model folder (`runs/NAME/best`).
+        /// Model bundle file, or a model folder (`runs/NAME/best`); default: the shipped bundle.
+        #[arg(long, default_value = SHIPPED_BUNDLE)]
+        model: PathBuf,
+        /// Skill lexicon folder that links spans to canonical names (default: the bundle's own
+        /// lexicon; for a model folder, skills/lexicon).
         #[arg(long)]
-        model: Option<PathBuf>,
-        /// Skill lexicon folder used to link spans to canonical names.
-        #[arg(long, default_value = "skills/lexicon")]
-        lexicon: PathBuf,
+        lexicon: Option<PathBuf>,
+        /// How a bundle's quantized matrices compute: `quantized` (least memory) or `f32`
+        /// (dequantized once at load; faster on most CPUs).
+        #[arg(long, value_enum, default_value_t = ComputeArg::F32)]
+        compute: ComputeArg,
         /// Input is CoNLL: tokens in the first column, a blank line between sentences.
         #[arg(long)]
         conll: bool,
@@ -90,7 +98,7 @@ enum Command {
         /// Score a baseline instead of a model.
         #[arg(long, value_enum, conflicts_with = "model")]
         baseline: Option<Baseline>,
-        /// A trained model folder (`runs/NAME/best`).
+        /// A model bundle file, or a trained model folder (`runs/NAME/best`).
         #[arg(long)]
         model: Option<PathBuf>,
         /// Row label for the model in the table.
@@ -99,6 +107,9 @@ enum Command {
         /// Dataset folder written by `rolemapper dataset`.
         #[arg(long, default_value = "data")]
         data: PathBuf,
+        /// How a bundle's quantized matrices compute (see `tag --help`).
+        #[arg(long, value_enum, default_value_t = ComputeArg::F32)]
+        compute: ComputeArg,
         /// Also write the scores as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -109,6 +120,21 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         csv_rows: usize,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ComputeArg {
+    Quantized,
+    F32,
+}
+
+impl From<ComputeArg> for skills::model::Compute {
+    fn from(c: ComputeArg) -> Self {
+        match c {
+            ComputeArg::Quantized => Self::Quantized,
+            ComputeArg::F32 => Self::F32,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -285,24 +311,29 @@ fn run(cli: Cli) -> Result<()> {
         Command::Tag {
             model,
             lexicon,
+            compute,
             conll,
             files,
         } => {
-            let Some(model) = model else {
+            if !model.exists() {
                 bail!(
-                    "no model bundle is shipped in public/model/ yet: pass --model runs/NAME/best"
+                    "no model at {}: run from the repository root (the shipped bundle is {SHIPPED_BUNDLE}), or pass --model",
+                    model.display()
                 );
-            };
+            }
             let device = skills::model::default_device();
-            let m = predict::Model::load(&model, &device, 128)?;
+            let m = predict::Model::load(&model, &device, 128, compute.into())?;
             let linker = if conll {
                 None
             } else {
-                Some(skills::highlight::Linker::new(&lexicon_cmd::load(
-                    &lexicon,
-                )?)?)
+                let lexicon = match (lexicon, m.lexicon) {
+                    (Some(dir), _) => lexicon_cmd::load(&dir)?,
+                    (None, Some(lex)) => lex,
+                    (None, None) => lexicon_cmd::load(std::path::Path::new("skills/lexicon"))?,
+                };
+                Some(skills::highlight::Linker::new(&lexicon)?)
             };
-            let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, device);
+            let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, m.device);
             for f in &files {
                 let bytes = if f.as_os_str() == "-" {
                     let mut v = Vec::new();
@@ -334,6 +365,7 @@ fn run(cli: Cli) -> Result<()> {
             json,
             csv,
             csv_rows,
+            compute,
         } => {
             let rows = match (baseline, model) {
                 (Some(Baseline::Gazetteer), _) => {
@@ -342,7 +374,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 (None, Some(dir)) => {
                     let device = skills::model::default_device();
-                    let m = predict::Model::load(&dir, &device, 128)?;
+                    let m = predict::Model::load(&dir, &device, 128, compute.into())?;
                     let (row, samples) = eval::model(&m, &name, &data, csv_rows)?;
                     if let Some(path) = csv {
                         eval::write_samples(&path, &samples)?;

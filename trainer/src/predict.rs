@@ -7,19 +7,37 @@ use candle_nn::VarBuilder;
 use skills::bio::Tag;
 use skills::encode::{Encoded, WordPieces};
 use skills::highlight::Engine;
-use skills::model::{Tagger, TaggerConfig};
+use skills::model::{Compute, Tagger, TaggerConfig};
 use std::path::Path;
 
-/// A trained tagger with its tokenizer, as saved in a model folder
-/// (`tagger.json`, `model.safetensors`, `tokenizer.json`).
+/// A trained tagger with its tokenizer, from a model folder (`tagger.json`,
+/// `model.safetensors`, `tokenizer.json`) or a bundle file.
 pub struct Model {
     pub tagger: Tagger,
     pub pieces: WordPieces,
     pub device: Device,
+    /// The lexicon a bundle carries (a model folder has none).
+    pub lexicon: Option<skills::lexicon::Lexicon>,
 }
 
 impl Model {
-    pub fn load(dir: &Path, device: &Device, max_len: usize) -> Result<Self> {
+    /// Loads a model folder on `device`, or a bundle file (always on the CPU,
+    /// where its quantized matrices run).
+    pub fn load(path: &Path, device: &Device, max_len: usize, compute: Compute) -> Result<Self> {
+        if path.is_file() {
+            let bundle = skills::bundle::Bundle::read_file(path)
+                .with_context(|| format!("{} cannot be used", path.display()))?;
+            let device = Device::Cpu;
+            let tagger = bundle.tagger(&device, compute)?;
+            let pieces = WordPieces::from_json(bundle.tokenizer_json.as_bytes(), max_len)?;
+            return Ok(Self {
+                tagger,
+                pieces,
+                device,
+                lexicon: Some(bundle.lexicon),
+            });
+        }
+        let dir = path;
         let cfg: TaggerConfig = serde_json::from_slice(
             &std::fs::read(dir.join("tagger.json"))
                 .with_context(|| format!("reading {}/tagger.json", dir.display()))?,
@@ -34,6 +52,7 @@ impl Model {
             tagger,
             pieces,
             device: device.clone(),
+            lexicon: None,
         })
     }
 }

@@ -1,0 +1,227 @@
+//! The bundle format: round trips, quantized inference, and refusal of
+//! every kind of damaged file with a clear error (never a panic).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use candle_core::quantized::{gguf_file, GgmlDType};
+use candle_core::Device;
+use common::*;
+use skills::bundle::{Bundle, BundleError, FORMAT_VERSION};
+use skills::encode::WordPieces;
+use skills::model::Compute;
+use skills::model::{Head, Mode, Tagger};
+
+fn emissions(t: &Tagger) -> Vec<f32> {
+    let pieces = WordPieces::from_json(TOKENIZER.as_bytes(), 32).unwrap();
+    let a = pieces
+        .encode(&["strong", "python", "and", "machine", "learning", "skills"])
+        .unwrap();
+    let b = pieces.encode(&["we", "use", "docker"]).unwrap();
+    let batch = pieces.batch(&[&a, &b], &Device::Cpu).unwrap();
+    t.word_emissions(&batch, Mode::Infer)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn f32_bundle_round_trips_exactly() {
+    for head in [Head::Linear, Head::Crf] {
+        let (varmap, tagger) = tagger(head, None);
+        let bytes = bundle_bytes(&varmap, &tagger, GgmlDType::F32);
+        let b = Bundle::read(&bytes).unwrap();
+        assert_eq!(b.name, "tiny");
+        assert_eq!(b.config, tagger.config);
+        assert_eq!(b.tokenizer_json, TOKENIZER);
+        assert_eq!(b.lexicon, lexicon());
+        assert_eq!(b.metadata, serde_json::json!({"test": true}));
+        let loaded = b.tagger(&Device::Cpu, Compute::Quantized).unwrap();
+        assert_eq!(emissions(&loaded), emissions(&tagger), "{head:?}");
+    }
+}
+
+#[test]
+fn quantized_bundles_stay_close_to_f32() {
+    let (varmap, tagger) = tagger(Head::Crf, None);
+    let reference = emissions(&tagger);
+    let scale = reference.iter().fold(0f32, |m, x| m.max(x.abs()));
+    // Relative to the largest emission; the tiny model's random weights are
+    // harder to quantize than trained ones (see the README's table).
+    for (dtype, tol) in [
+        (GgmlDType::F16, 0.005),
+        (GgmlDType::Q8_0, 0.05),
+        (GgmlDType::Q4_0, 0.3),
+    ] {
+        let b = Bundle::read(&bundle_bytes(&varmap, &tagger, dtype)).unwrap();
+        assert!(b
+            .storage_summary()
+            .iter()
+            .any(|(d, _, _)| *d == skills::bundle::dtype_name(dtype)));
+        for compute in [Compute::Quantized, Compute::F32] {
+            let got = emissions(&b.tagger(&Device::Cpu, compute).unwrap());
+            let d = max_diff(&got, &reference) / scale;
+            eprintln!("{dtype:?} {compute:?}: max |Δ emission| / max |emission| = {d}");
+            assert!(
+                d < tol,
+                "{dtype:?} {compute:?}: max |Δ emission| / max |emission| = {d}"
+            );
+        }
+        let d = max_diff(
+            &emissions(&b.tagger(&Device::Cpu, Compute::Quantized).unwrap()),
+            &reference,
+        ) / scale;
+        assert!(
+            d > 0.0 || dtype == GgmlDType::F16,
+            "{dtype:?} should not be lossless"
+        );
+    }
+}
+
+#[test]
+fn the_highlighter_from_a_bundle_links_spans_to_the_lexicon() {
+    let h = Bundle::read(&tiny_bundle())
+        .unwrap()
+        .into_highlighter(32, Compute::Quantized)
+        .unwrap();
+    let text = "We use Docker and ML daily.";
+    for s in h.highlight(text).unwrap() {
+        let phrase = &text[s.bytes.clone()];
+        assert!((0.0..=1.0).contains(&s.score));
+        let expected = match phrase {
+            "Docker" => Some("Docker"),
+            "ML" => Some("machine learning"),
+            _ => None,
+        };
+        assert_eq!(s.skill.as_deref(), expected, "{phrase}");
+    }
+}
+
+#[test]
+fn every_truncation_is_refused_as_truncated() {
+    let bytes = tiny_bundle();
+    assert!(Bundle::read(&bytes).is_ok());
+    for len in 0..bytes.len() {
+        match Bundle::read(&bytes[..len]) {
+            Err(BundleError::Truncated(_)) => {}
+            Err(e) => panic!("cut at {len} of {}: wrong error {e}", bytes.len()),
+            Ok(_) => panic!("cut at {len} of {} was accepted", bytes.len()),
+        }
+    }
+}
+
+#[test]
+fn flipped_bits_are_refused() {
+    let bytes = tiny_bundle();
+    // Every byte of the header and metadata, then every 7th byte of tensor data.
+    let data_start = bytes.len() - 30_000.min(bytes.len() / 2);
+    let mut tried = 0;
+    for pos in (0..bytes.len()).filter(|&p| p < data_start || p % 7 == 0) {
+        for bit in [0, 4, 7] {
+            let mut b = bytes.clone();
+            b[pos] ^= 1 << bit;
+            let err = Bundle::read(&b)
+                .err()
+                .unwrap_or_else(|| panic!("bit {bit} of byte {pos} flipped was accepted"));
+            assert!(!err.to_string().is_empty());
+            tried += 1;
+        }
+    }
+    assert!(tried > 1000, "{tried}");
+}
+
+#[test]
+fn random_files_and_wrong_magic_are_not_bundles() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for len in [0usize, 3, 4, 100, 10_000, 1_000_000] {
+        let random: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        let err = Bundle::read(&random).err().expect("random bytes refused");
+        assert!(
+            len < 4 || matches!(err, BundleError::NotABundle(_)),
+            "{len}: {err}"
+        );
+        // Random bytes behind a valid magic: refused too, never a panic or a huge allocation.
+        let mut gguf = b"GGUF\x03\x00\x00\x00".to_vec();
+        gguf.extend(&random);
+        assert!(Bundle::read(&gguf).is_err());
+    }
+    let mut bytes = tiny_bundle();
+    bytes[..4].copy_from_slice(b"PK\x03\x04");
+    let err = Bundle::read(&bytes).err().unwrap();
+    assert!(matches!(err, BundleError::NotABundle(_)), "{err}");
+    assert!(err.to_string().contains("GGUF"), "{err}");
+}
+
+#[test]
+fn an_unknown_format_version_is_refused_by_number() {
+    let mut bytes = tiny_bundle();
+    let at = value_offset(&bytes, "rolemapper.format_version");
+    assert_eq!(bytes[at..at + 4], FORMAT_VERSION.to_le_bytes());
+    bytes[at..at + 4].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    match Bundle::read(&bytes) {
+        Err(e @ BundleError::UnsupportedVersion { found, supported }) => {
+            assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
+            assert!(e.to_string().contains("version 2"), "{e}");
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn a_tokenizer_that_does_not_fit_the_model_is_refused() {
+    // The tiny tokenizer has 72 tokens; this model's embedding table 80 rows.
+    let (varmap, tagger) = tagger(Head::Linear, Some(80));
+    match Bundle::read(&bundle_bytes(&varmap, &tagger, GgmlDType::Q8_0)) {
+        Err(e @ BundleError::TokenizerMismatch(_)) => {
+            assert!(
+                e.to_string().contains("72") && e.to_string().contains("80"),
+                "{e}"
+            )
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn a_missing_tensor_is_named() {
+    let bytes = tiny_bundle();
+    let mut cursor = std::io::Cursor::new(&bytes);
+    let content = gguf_file::Content::read(&mut cursor).unwrap();
+    let mut names: Vec<&String> = content.tensor_infos.keys().collect();
+    names.sort();
+    let dropped = "transformer.layer.1.ffn.lin2.weight";
+    let tensors: Vec<(String, candle_core::quantized::QTensor)> = names
+        .into_iter()
+        .filter(|n| *n != dropped)
+        .map(|n| {
+            (
+                n.clone(),
+                content.tensor(&mut cursor, n, &Device::Cpu).unwrap(),
+            )
+        })
+        .collect();
+    let metadata: Vec<(&str, &gguf_file::Value)> = content
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    let mut out = std::io::Cursor::new(Vec::new());
+    let refs: Vec<(&str, &candle_core::quantized::QTensor)> =
+        tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    gguf_file::write(&mut out, &metadata, &refs).unwrap();
+    match Bundle::read(&out.into_inner()) {
+        Err(e @ BundleError::Missing(_)) => assert!(e.to_string().contains(dropped), "{e}"),
+        other => panic!("{:?}", other.err()),
+    }
+}

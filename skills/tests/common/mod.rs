@@ -1,0 +1,200 @@
+//! Tiny bundles for the bundle tests, natively and in the browser: a
+//! random-init tagger on the tiny fixture tokenizer, a three-concept lexicon.
+#![allow(dead_code)]
+
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use skills::bundle::{self, BundleParts};
+use skills::encode::WordPieces;
+use skills::lexicon::Lexicon;
+use skills::model::{Config, Head, Tagger, TaggerConfig};
+
+pub const TOKENIZER: &str = include_str!("../../../tests/fixtures/tiny-model/tokenizer.json");
+
+pub fn lexicon() -> Lexicon {
+    Lexicon::parse(
+        r#"[{"id":"t","title":"test","package":"none","sha256":"","path":"","licence":"CC0","attribution":"none"}]"#,
+        "{\"name\":\"Python\",\"source\":\"t\"}\n{\"name\":\"machine learning\",\"source\":\"t\",\"aliases\":[\"ML\"]}\n{\"name\":\"Docker\",\"source\":\"t\"}\n",
+    )
+    .expect("test lexicon parses")
+}
+
+/// A random-init tiny tagger (vocabulary `vocab`, or the tokenizer's).
+pub fn tagger(head: Head, vocab: Option<usize>) -> (VarMap, Tagger) {
+    let pieces = WordPieces::from_json(TOKENIZER.as_bytes(), 32).unwrap();
+    let mut cfg = Config::tiny(vocab.unwrap_or(pieces.vocab_size()));
+    cfg.dropout = 0.0;
+    cfg.attention_dropout = 0.0;
+    let varmap = VarMap::new();
+    let tagger = Tagger::load(
+        VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+        &TaggerConfig::new(cfg, head),
+    )
+    .unwrap();
+    // candle's initialisers draw from an unseeded generator: reseed every
+    // matrix so that the tests see the same weights on every run.
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for var in varmap.all_vars() {
+        let t = var.as_tensor();
+        if t.rank() == 2 {
+            let bound = (3.0 / t.dim(1).unwrap() as f32).sqrt();
+            let v: Vec<f32> = (0..t.elem_count())
+                .map(|_| rng.random_range(-bound..bound))
+                .collect();
+            var.set(&Tensor::from_vec(v, t.shape(), &Device::Cpu).unwrap())
+                .unwrap();
+        }
+    }
+    (varmap, tagger)
+}
+
+/// The tagger's tensors, matrices stored as `dtype`.
+pub fn tensors(varmap: &VarMap, dtype: GgmlDType) -> Vec<(String, QTensor)> {
+    varmap
+        .data()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(name, var)| {
+            let t = var.as_tensor();
+            let d = if t.rank() == 2 && !name.starts_with("crf") && !name.starts_with("classifier")
+            {
+                dtype
+            } else {
+                GgmlDType::F32
+            };
+            (name.clone(), QTensor::quantize(t, d).unwrap())
+        })
+        .collect()
+}
+
+/// A bundle of `tagger`'s weights.
+pub fn bundle_bytes(varmap: &VarMap, tagger: &Tagger, dtype: GgmlDType) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    bundle::write(
+        &mut out,
+        BundleParts {
+            name: "tiny",
+            config: &tagger.config,
+            tokenizer_json: TOKENIZER,
+            lexicon: &lexicon(),
+            metadata: &serde_json::json!({"test": true}),
+            tensors: tensors(varmap, dtype),
+        },
+    )
+    .unwrap();
+    out.into_inner()
+}
+
+/// A tiny q8_0 bundle with a linear head.
+pub fn tiny_bundle() -> Vec<u8> {
+    let (varmap, tagger) = tagger(Head::Linear, None);
+    bundle_bytes(&varmap, &tagger, GgmlDType::Q8_0)
+}
+
+/// The offset of `key`'s value in a bundle (after the key and its u32 type).
+pub fn value_offset(bytes: &[u8], key: &str) -> usize {
+    let k = key.as_bytes();
+    let at = bytes
+        .windows(k.len())
+        .position(|w| w == k)
+        .expect("key present");
+    at + k.len() + 4
+}
+
+/// The shipped bundle.
+pub const SHIPPED: &[u8] = include_bytes!("../../../public/model/rolemapper.gguf");
+/// What the shipped bundle answers on a fixed multilingual text (written
+/// natively by `tests/shipped.rs`, checked there and in the browser).
+pub const SHIPPED_ANSWER: &str = include_str!("../../../tests/fixtures/shipped-answer.json");
+
+/// Emissions may differ by float summation order between native and wasm
+/// kernels; spans may not.
+pub const EMISSION_TOLERANCE: f32 = 1e-3;
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    pub bundle_sha256: String,
+    pub text: String,
+    /// (UTF-16 start, end, text, canonical skill, score)
+    pub spans: Vec<(usize, usize, String, Option<String>, f32)>,
+    /// Word emissions [words × 3] of the text's first sentence.
+    pub emissions: Vec<Vec<f32>>,
+}
+
+/// Runs the shipped bundle on `text` the way the app does.
+pub fn answer(bundle: &[u8], text: &str) -> Answer {
+    use skills::model::{Compute, Mode};
+    let b = skills::bundle::Bundle::read(bundle).expect("the shipped bundle reads");
+    let sha = b.sha256.clone();
+    let h = b.into_highlighter(128, Compute::F32).unwrap();
+    let map = skills::offsets::OffsetMap::new(text);
+    let spans = h
+        .highlight(text)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let u = map.bytes_to_utf16(s.bytes.clone()).unwrap();
+            (u.start, u.end, text[s.bytes].to_owned(), s.skill, s.score)
+        })
+        .collect();
+    let first = skills::text::SentenceSplitter::new().split(text)[0].clone();
+    let words: Vec<&str> = skills::words::words(&text[first.clone()])
+        .into_iter()
+        .map(|w| &text[first.start + w.start..first.start + w.end])
+        .collect();
+    let enc = h.pieces.encode(&words).unwrap();
+    let batch = h.pieces.batch(&[&enc], &Device::Cpu).unwrap();
+    let emissions = h
+        .tagger
+        .word_emissions(&batch, Mode::Infer)
+        .unwrap()
+        .squeeze(0)
+        .unwrap()
+        .to_vec2()
+        .unwrap();
+    Answer {
+        bundle_sha256: sha,
+        text: text.to_owned(),
+        spans,
+        emissions,
+    }
+}
+
+/// Asserts `got` is the recorded answer: the same spans, texts and skills,
+/// scores and emissions within [`EMISSION_TOLERANCE`]. Returns the largest
+/// emission difference.
+pub fn assert_same_answer(got: &Answer, expected: &Answer) -> f32 {
+    assert_eq!(got.bundle_sha256, expected.bundle_sha256);
+    let strip = |a: &Answer| -> Vec<(usize, usize, String, Option<String>)> {
+        a.spans
+            .iter()
+            .map(|s| (s.0, s.1, s.2.clone(), s.3.clone()))
+            .collect()
+    };
+    assert_eq!(strip(got), strip(expected));
+    for (g, e) in got.spans.iter().zip(&expected.spans) {
+        assert!(
+            (g.4 - e.4).abs() <= EMISSION_TOLERANCE,
+            "score of {:?}: {} vs {}",
+            g.2,
+            g.4,
+            e.4
+        );
+    }
+    assert_eq!(got.emissions.len(), expected.emissions.len());
+    let mut worst = 0f32;
+    for (g, e) in got
+        .emissions
+        .iter()
+        .flatten()
+        .zip(expected.emissions.iter().flatten())
+    {
+        assert!((g - e).abs() <= EMISSION_TOLERANCE, "emission {g} vs {e}");
+        worst = worst.max((g - e).abs());
+    }
+    worst
+}
