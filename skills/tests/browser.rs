@@ -50,6 +50,8 @@ fn matcher_and_splitter_work_in_the_browser() {
 }
 
 mod common;
+#[path = "common/shipped.rs"]
+mod shipped;
 
 use skills::bundle::{Bundle, BundleError, FORMAT_VERSION};
 use skills::model::Compute;
@@ -99,11 +101,51 @@ fn damaged_bundles_are_refused_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn the_shipped_bundle_gives_the_native_answer_in_the_browser() {
-    let expected: common::Answer = serde_json::from_str(common::SHIPPED_ANSWER).unwrap();
-    let got = common::answer(common::SHIPPED, &expected.text);
-    let worst = common::assert_same_answer(&got, &expected);
+    let expected: shipped::Answer = serde_json::from_str(shipped::SHIPPED_ANSWER).unwrap();
+    let got = shipped::answer(shipped::SHIPPED, &expected.text);
+    let worst = shipped::assert_same_answer(&got, &expected);
     console_log!(
         "shipped bundle in the browser: {} spans identical to native, max |Δ emission| {worst:e}",
         got.spans.len()
     );
+}
+
+#[wasm_bindgen_test]
+fn lone_surrogates_from_javascript_keep_offsets_aligned() {
+    // "Python \uD800 SQL \uDC00x 😀": two lone surrogates, one real pair.
+    let units: Vec<u16> = "Python \u{0} SQL \u{0}x 😀"
+        .encode_utf16()
+        .enumerate()
+        .map(|(i, u)| match (i, u) {
+            (7, 0) => 0xD800,
+            (13, 0) => 0xDC00,
+            (_, u) => u,
+        })
+        .collect();
+    let js = JsString::from_char_code(&units);
+    assert_eq!(js.length() as usize, units.len());
+    // wasm-bindgen's conversion replaces each lone surrogate by U+FFFD, one
+    // UTF-16 unit for one: offsets computed on the Rust string stay valid
+    // in the JavaScript string.
+    let text = String::from(js.clone());
+    let map = OffsetMap::new(&text);
+    assert_eq!(map.utf16_len(), js.length() as usize);
+    let h = Bundle::read(&common::tiny_bundle())
+        .unwrap()
+        .into_highlighter(32, Compute::F32)
+        .unwrap();
+    for s in h.highlight(&text).unwrap() {
+        let u = map.bytes_to_utf16(s.bytes.clone()).unwrap();
+        assert_eq!(
+            String::from(js.slice(u.start as u32, u.end as u32)),
+            &text[s.bytes]
+        );
+    }
+    for w in words(&text) {
+        let u = map.bytes_to_utf16(w.clone()).unwrap();
+        assert_eq!(
+            String::from(js.slice(u.start as u32, u.end as u32)),
+            &text[w]
+        );
+    }
 }

@@ -225,3 +225,12 @@ fn a_missing_tensor_is_named() {
         other => panic!("{:?}", other.err()),
     }
 }
+
+/// Writes the tiny bundle where `ROLEMAPPER_FUZZ_SEED` says (the bundle
+/// fuzzer's seed corpus; `scripts/fuzz.sh` runs this).
+#[test]
+#[ignore]
+fn write_fuzz_seed() {
+    let path = std::env::var("ROLEMAPPER_FUZZ_SEED").expect("ROLEMAPPER_FUZZ_SEED names the file");
+    std::fs::write(path, tiny_bundle()).unwrap();
+}

@@ -8,9 +8,10 @@
 //! `ROLEMAPPER_UPDATE_FIXTURES=1 cargo test -p skills --test shipped`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+#[path = "common/shipped.rs"]
+mod shipped;
 
-use common::*;
+use shipped::*;
 
 const TEXT: &str =
     "Senior Data Engineer 👩‍💻 in München/Zürich: we need Python, SQL and Apache Spark; \

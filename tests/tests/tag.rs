@@ -138,7 +138,13 @@ fn a_bundle_tags_like_the_model_folder_it_was_made_from() {
             &path,
         )
         .unwrap();
-        let m = Model::load(&path, &candle_core::Device::Cpu, 32, skills::model::Compute::F32).unwrap();
+        let m = Model::load(
+            &path,
+            &candle_core::Device::Cpu,
+            32,
+            skills::model::Compute::F32,
+        )
+        .unwrap();
         let h = Highlighter::new(m.tagger, m.pieces, None, candle_core::Device::Cpu);
         let from_bundle = json_line(&h, "-", text).unwrap();
         let spans = |s: &str| -> Vec<(u64, u64)> {
@@ -157,7 +163,11 @@ fn a_bundle_tags_like_the_model_folder_it_was_made_from() {
         }
         // The bundle carries its training record.
         let b = skills::bundle::Bundle::read_file(&path).unwrap();
-        assert!(b.metadata["training"]["train"].is_object(), "{}", b.metadata);
+        assert!(
+            b.metadata["training"]["train"].is_object(),
+            "{}",
+            b.metadata
+        );
     }
     std::fs::remove_dir_all(out).unwrap();
 }

@@ -14,7 +14,10 @@ const SHIPPED_BUNDLE: &str = "public/model/rolemapper.gguf";
 #[command(
     name = "rolemapper",
     version,
-    about = "Skill tagging: lexicon, datasets, evaluation"
+    about = "Skill tagging: lexicon, datasets, training, evaluation, tagging",
+    // A flag given twice takes its last value, so scripts can pass defaults
+    // and let their callers override them (scripts/train.sh).
+    args_override_self = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -90,6 +93,28 @@ enum Command {
         /// Files to tag; `-` is standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Inference throughput: sub-word tokens per second tagging a dataset's sentences
+    /// (what `tag` and `eval` run), printed as one JSON line.
+    Bench {
+        /// A model bundle file or a model folder.
+        #[arg(long, default_value = SHIPPED_BUNDLE)]
+        model: PathBuf,
+        /// How a bundle's quantized matrices compute.
+        #[arg(long, value_enum, default_value_t = ComputeArg::F32)]
+        compute: ComputeArg,
+        /// Sentences to tag (a dataset JSONL file).
+        #[arg(long, default_value = "data/skillspan.test.jsonl")]
+        data: PathBuf,
+        /// Use the first N sentences.
+        #[arg(long, default_value_t = 1000)]
+        sentences: usize,
+        /// Sentences per forward pass.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        /// Timed passes over the sentences (after one warm-up pass); the best counts.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
     },
     /// Score taggers on the named splits (strict span, token and overlap P/R/F1).
     Eval {
@@ -355,6 +380,43 @@ fn run(cli: Cli) -> Result<()> {
                     println!("{}", tag::json_line(&h, &f.display().to_string(), &text)?);
                 }
             }
+        }
+        Command::Bench {
+            model,
+            compute,
+            data,
+            sentences,
+            batch,
+            repeat,
+        } => {
+            let device = skills::model::default_device();
+            let m = predict::Model::load(&model, &device, 128, compute.into())?;
+            let mut records = data::read_jsonl(&data)?.records;
+            records.truncate(sentences);
+            let tokens: usize = predict::encode_records(&m.pieces, &records)?
+                .iter()
+                .map(|e| e.ids.len())
+                .sum();
+            predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, batch)?;
+            let mut best = f64::INFINITY;
+            for _ in 0..repeat.max(1) {
+                let start = std::time::Instant::now();
+                predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, batch)?;
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            println!(
+                "{}",
+                serde_json::json!({
+                    "model": model.display().to_string(),
+                    "compute": format!("{:?}", skills::model::Compute::from(compute)),
+                    "sentences": records.len(),
+                    "tokens": tokens,
+                    "batch": batch,
+                    "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+                    "seconds": (best * 1000.0).round() / 1000.0,
+                    "tokens_per_s": (tokens as f64 / best).round(),
+                })
+            );
         }
         Command::Eval {
             paths,

@@ -441,7 +441,13 @@ pub fn train(
     )?;
     let mut state = State::default();
     let best_dir = out.join("best");
-    if resume {
+    if resume && !out.join("latest").exists() {
+        // Killed before its first checkpoint: nothing was kept, nothing is lost.
+        eprintln!(
+            "no checkpoint yet in {}: starting from step 0",
+            out.display()
+        );
+    } else if resume {
         if !best_dir.exists() && best_dir.with_extension("old").exists() {
             std::fs::rename(best_dir.with_extension("old"), &best_dir)?;
         }
@@ -551,6 +557,8 @@ pub fn train(
                 state.bad_evals += 1;
             }
             checkpoint(out, &varmap, &opt, &state)?;
+            // The report so far: a run stopped at any moment keeps its curves.
+            write_report(out, cfg, &state, device)?;
         }
     }
     bar.finish_and_clear();

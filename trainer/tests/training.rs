@@ -215,3 +215,81 @@ fn resume_after_sigkill_matches_an_uninterrupted_run() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
     std::fs::remove_dir_all(data).unwrap();
 }
+
+/// Every file a killed run left behind that a reader would open is whole.
+fn assert_no_half_written_files(out: &Path) {
+    if let Ok(latest) = std::fs::read_to_string(out.join("latest")) {
+        let ck = out.join(latest.trim());
+        candle_core::safetensors::load(ck.join("model.safetensors"), &candle_core::Device::Cpu)
+            .unwrap_or_else(|e| panic!("{}: {e}", ck.display()));
+        for f in std::fs::read_dir(&ck).unwrap() {
+            let p = f.unwrap().path();
+            if p.extension().is_some_and(|e| e == "json") {
+                serde_json::from_slice::<serde_json::Value>(&std::fs::read(&p).unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            }
+        }
+    }
+    if out.join("best").exists() {
+        candle_core::safetensors::load(
+            out.join("best/model.safetensors"),
+            &candle_core::Device::Cpu,
+        )
+        .expect("best/ is whole");
+    }
+    for f in ["metrics.json", "train.json"] {
+        if out.join(f).exists() {
+            serde_json::from_slice::<serde_json::Value>(&std::fs::read(out.join(f)).unwrap())
+                .unwrap_or_else(|e| panic!("{f}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn sigkills_at_random_moments_lose_nothing() {
+    let data = scratch("random-kills");
+    toy_data(&data);
+    let whole = data.join("whole");
+    assert!(rolemapper_train(&data, &whole, false)
+        .status()
+        .unwrap()
+        .success());
+    let killed = data.join("killed");
+    // Delays drawn once from a seeded generator: the moments differ in what
+    // they interrupt (start-up, a step, a checkpoint, an evaluation).
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut kills = 0;
+    for _ in 0..6 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let delay = Duration::from_millis(30 + x % 400);
+        let resume = killed.join("train.json").exists();
+        let mut child = rolemapper_train(&data, &killed, resume).spawn().unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_some() {
+            break; // it finished before this kill
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+        assert_no_half_written_files(&killed);
+    }
+    let resume = killed.join("train.json").exists();
+    let status = rolemapper_train(&data, &killed, resume).status().unwrap();
+    assert!(status.success());
+    let (a, b) = (final_weights(&whole), final_weights(&killed));
+    for ((na, va), (_, vb)) in a.iter().zip(&b) {
+        let d = va
+            .iter()
+            .zip(vb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(d < 1e-5, "{na}: max |diff| {d} after {kills} kills");
+    }
+    assert!(
+        kills >= 3,
+        "only {kills} kills landed before the run finished"
+    );
+    std::fs::remove_dir_all(data).unwrap();
+}
