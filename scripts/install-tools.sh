@@ -3,12 +3,17 @@
 # pinned version is not already there. Safe to run any number of times.
 #
 #   scripts/install-tools.sh test    what `scripts/test.sh` needs
+#   scripts/install-tools.sh build   what `scripts/serve.sh` needs to build the web app
+#   scripts/install-tools.sh e2e     both, and the browser tests' npm packages
 #
 # Versions are pinned to match Cargo.lock (wasm-bindgen) and TOOLCHAIN.md.
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen version in Cargo.lock
+TRUNK_VERSION=0.21.14          # trunk 0.22 needs a newer rustc than 1.95
+BINARYEN_VERSION=132.0.0       # wasm-opt 132 (Debian's 108 breaks wasm-bindgen output); Trunk.toml pins it
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TOOLS="$ROOT/.cache/tools"
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
 
@@ -43,7 +48,35 @@ wasm_bindgen_cli() {
   fi
 }
 
+# trunk and wasm-opt go into .cache/tools (git-ignored), not the system.
+trunk() {
+  if [ "$("$TOOLS/bin/trunk" --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+    log "installing trunk $TRUNK_VERSION into $TOOLS (about 7 minutes)"
+    cargo install -q --locked trunk --version "$TRUNK_VERSION" --root "$TOOLS"
+  fi
+}
+
+wasm_opt() {
+  local bin="$TOOLS/binaryen/node_modules/.bin/wasm-opt"
+  if [ "$("$bin" --version 2>/dev/null)" != "wasm-opt version ${BINARYEN_VERSION%%.*} (version_${BINARYEN_VERSION%%.*})" ]; then
+    log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into $TOOLS"
+    mkdir -p "$TOOLS/binaryen"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+# playwright-core as pinned in package-lock.json (it drives Debian's chromium).
+e2e_packages() {
+  if [ "$(node -p 'require("playwright-core/package.json").version' 2>/dev/null)" \
+       != "$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')" ]; then
+    log "installing the end-to-end tests' npm packages (npm ci)"
+    npm ci --silent --no-audit --no-fund
+  fi
+}
+
 case "${1:-test}" in
   test) wasm_target; chromium; wasm_bindgen_cli ;;
-  *) echo "usage: $0 [test]" >&2; exit 2 ;;
+  build) wasm_target; wasm_bindgen_cli; trunk; wasm_opt ;;
+  e2e) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
+  *) echo "usage: $0 [test|build|e2e]" >&2; exit 2 ;;
 esac

@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Serves RoleMapper's static site on http://127.0.0.1:${PORT:-8080}/.
-# Until the Leptos app lands (issue: the live skill highlighter), this is the
-# placeholder page in index.html with the files in public/.
+# Builds RoleMapper's web app and serves it on http://127.0.0.1:${PORT:-8080}/.
+#
+#   scripts/serve.sh            build (release) and serve
+#   scripts/serve.sh --build    build only (dist/), e.g. for scripts/e2e.sh
+#
+# The first run installs the build tools it lacks into .cache/tools (trunk
+# 0.21.14 with cargo, about 7 minutes; wasm-opt 132 from npm's binaryen) and
+# the test tools from scripts/install-tools.sh (wasm target, wasm-bindgen).
+# dist/ is a static site with relative URLs: copy it under any path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 PORT="${PORT:-8080}"
-SITE=target/site
-rm -rf "$SITE" && mkdir -p "$SITE"
-cp index.html "$SITE/" && cp -r public/. "$SITE/"
+scripts/install-tools.sh build
+export PATH="$ROOT/.cache/tools/bin:$ROOT/.cache/tools/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+# trunk runs cargo, wasm-bindgen and wasm-opt; --offline: never download tools.
+trunk build --release --offline --locked
+echo "built dist/ ($(du -sh dist | cut -f1))"
+[ "${1:-}" = "--build" ] && exit 0
+
 echo "RoleMapper on http://127.0.0.1:$PORT/ (Ctrl-C to stop)"
-exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$SITE"
+exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory dist

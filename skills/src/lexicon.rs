@@ -178,21 +178,38 @@ impl Lexicon {
 /// The wrapping makes every match of a key in a text of wrapped words start
 /// and end on word boundaries, and lets two matched phrases sit side by side.
 pub fn phrase_key(phrase: &str) -> Option<String> {
-    let ws = words(phrase);
-    if ws.is_empty() {
-        return None;
+    phrase_keys(&[phrase]).pop().flatten()
+}
+
+/// [`phrase_key`] of each phrase, computed with one pass of the word
+/// splitter over all of them: splitting is per character (whitespace,
+/// punctuation, CJK), so the phrases joined by line breaks split into
+/// exactly their own words, and the per-call set-up of the tokenizer's
+/// normalizer, which dominates for short phrases, is paid once.
+pub fn phrase_keys(phrases: &[&str]) -> Vec<Option<String>> {
+    let mut text = String::with_capacity(phrases.iter().map(|p| p.len() + 1).sum());
+    let mut ends = Vec::with_capacity(phrases.len());
+    for p in phrases {
+        text.push_str(p);
+        ends.push(text.len());
+        text.push('\n');
     }
-    let mut key = String::with_capacity(phrase.len() + 2 * ws.len());
-    for w in ws {
-        let f = fold(&phrase[w]);
-        if f.is_empty() {
-            return None;
-        }
-        key.push(' ');
-        key.push_str(&f);
-        key.push(' ');
-    }
-    Some(key)
+    let ws = words(&text);
+    let mut ws = ws.iter().peekable();
+    ends.into_iter()
+        .map(|end| {
+            let mut key = String::new();
+            let mut empty_word = false;
+            while let Some(w) = ws.next_if(|w| w.start < end) {
+                let f = fold(&text[w.clone()]);
+                empty_word |= f.is_empty();
+                key.push(' ');
+                key.push_str(&f);
+                key.push(' ');
+            }
+            (!key.is_empty() && !empty_word).then_some(key)
+        })
+        .collect()
 }
 
 /// Whether a label is a preferred (canonical) name or an alternative one.
@@ -670,5 +687,58 @@ mod tests {
             Lexicon::parse(&lex.sources_json(), "{\"name\":\"x\",\"source\":\"zz\"}").unwrap_err();
         assert!(err.to_string().contains("does not list"), "{err}");
         assert!(Lexicon::parse("{}", "").is_err());
+    }
+
+    /// `phrase_key` of one phrase on its own, as it was computed before
+    /// keys were batched: the oracle for `phrase_keys`.
+    fn key_alone(phrase: &str) -> Option<String> {
+        let ws = words(phrase);
+        if ws.is_empty() {
+            return None;
+        }
+        let mut key = String::new();
+        for w in ws {
+            let f = fold(&phrase[w]);
+            if f.is_empty() {
+                return None;
+            }
+            key.push(' ');
+            key.push_str(&f);
+            key.push(' ');
+        }
+        Some(key)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn batched_keys_equal_keys_alone(phrases in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "[a-zA-Z .+#()\\-]{0,20}",
+                proptest::prelude::Just("C++ (programming)".to_owned()),
+                proptest::prelude::Just("\u{200B}".to_owned()),
+                proptest::prelude::Just("機械学習 and ML".to_owned()),
+                proptest::prelude::Just("a\nb".to_owned()),
+            ],
+            0..30,
+        )) {
+            let refs: Vec<&str> = phrases.iter().map(String::as_str).collect();
+            let alone: Vec<Option<String>> = refs.iter().map(|p| key_alone(p)).collect();
+            proptest::prop_assert_eq!(phrase_keys(&refs), alone);
+        }
+    }
+
+    #[test]
+    fn batched_keys_equal_keys_alone_on_the_whole_lexicon() {
+        let lex = Lexicon::parse(
+            include_str!("../lexicon/sources.json"),
+            include_str!("../lexicon/concepts.jsonl"),
+        )
+        .unwrap();
+        let forms: Vec<&str> = lex.surface_forms().map(|(p, _)| p).collect();
+        let batched = phrase_keys(&forms);
+        for (p, k) in forms.iter().zip(&batched).step_by(7) {
+            assert_eq!(k, &key_alone(p), "{p:?}");
+        }
     }
 }

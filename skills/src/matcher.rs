@@ -9,7 +9,7 @@
 //! two phrases can match side by side ("Python SQL" → two skills).
 
 use crate::bio::{spans_to_tags, Tag};
-use crate::lexicon::{phrase_key, ConceptId, Lexicon};
+use crate::lexicon::{phrase_keys, ConceptId, Lexicon};
 use crate::text::fold;
 use crate::words::words;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -46,11 +46,12 @@ impl PhraseMatcher {
     pub fn new<'a>(
         phrases: impl IntoIterator<Item = (&'a str, ConceptId)>,
     ) -> Result<Self, MatcherError> {
+        let (texts, ids): (Vec<&str>, Vec<ConceptId>) = phrases.into_iter().unzip();
         let mut seen = HashSet::new();
         let mut patterns = Vec::new();
         let mut concepts = Vec::new();
-        for (phrase, concept) in phrases {
-            if let Some(key) = phrase_key(phrase) {
+        for (key, concept) in phrase_keys(&texts).into_iter().zip(ids) {
+            if let Some(key) = key {
                 if seen.insert(key.clone()) {
                     patterns.push(key);
                     concepts.push(concept);

@@ -1,0 +1,319 @@
+//! The page's side of the worker: starts it, loads the model, sends the
+//! editors' texts and turns answers into signals.
+//!
+//! Flow control ([`Channel`]): each editor has at most one request in
+//! flight; text that changes meanwhile waits in a one-slot queue (the
+//! latest text wins), so a slow model never builds a backlog and typing
+//! never waits. Answers are shown only if newer than what is shown.
+
+use crate::protocol::{FromWorker, ModelInfo, Progress, Span, ToWorker};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The two texts the app highlights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Editor {
+    /// The CV (or any text, in highlight mode).
+    Cv,
+    /// The job post (match mode).
+    Job,
+}
+
+impl Editor {
+    pub const ALL: [Editor; 2] = [Editor::Cv, Editor::Job];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The DOM id of its textarea.
+    pub fn textarea_id(self) -> &'static str {
+        match self {
+            Editor::Cv => "editor-cv",
+            Editor::Job => "editor-job",
+        }
+    }
+}
+
+/// Where the model is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelState {
+    Starting,
+    Loading(Progress),
+    Ready(ModelInfo),
+    Failed(String),
+}
+
+/// Spans and the text they were computed for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tagged {
+    pub text: String,
+    pub spans: Vec<Span>,
+    /// Worker milliseconds, sentences in the text and how many were tagged
+    /// afresh (the rest came from the sentence cache).
+    pub ms: f64,
+    pub sentences: usize,
+    pub tagged: usize,
+}
+
+/// One editor's flow control (see the module doc).
+#[derive(Debug, Default)]
+pub struct Channel {
+    in_flight: Option<(u64, String)>,
+    queued: Option<String>,
+    /// Id of the answer shown (0: none).
+    shown: u64,
+    /// The text of the last answer.
+    answered: Option<String>,
+}
+
+impl Channel {
+    /// The text changed: the request to send now, if the channel is free.
+    /// Text already asked for (in flight, or answered last) is not sent again.
+    pub fn submit(&mut self, text: String, next_id: &mut u64) -> Option<(u64, String)> {
+        if let Some((_, asked)) = &self.in_flight {
+            self.queued = (*asked != text).then_some(text);
+            return None;
+        }
+        if self.answered.as_ref() == Some(&text) {
+            return None;
+        }
+        *next_id += 1;
+        self.in_flight = Some((*next_id, text.clone()));
+        Some((*next_id, text))
+    }
+
+    /// Whether `id` is this channel's request in flight.
+    pub fn owns(&self, id: u64) -> bool {
+        self.in_flight.as_ref().is_some_and(|(i, _)| *i == id)
+    }
+
+    /// The answer to request `id` came: the text it was for (if it is to be
+    /// shown), and the next request to send.
+    pub fn answered(
+        &mut self,
+        id: u64,
+        next_id: &mut u64,
+    ) -> (Option<String>, Option<(u64, String)>) {
+        let text = match self.in_flight.take() {
+            Some((i, text)) if i == id && id > self.shown => {
+                self.shown = id;
+                self.answered = Some(text.clone());
+                Some(text)
+            }
+            other => {
+                self.in_flight = other;
+                return (None, None);
+            }
+        };
+        let next = self.queued.take().and_then(|t| self.submit(t, next_id));
+        (text, next)
+    }
+}
+
+/// The reactive face of the worker, shared by the components.
+#[derive(Clone, Copy)]
+pub struct Client {
+    pub model: RwSignal<ModelState>,
+    results: [RwSignal<Tagged>; 2],
+    /// Last highlighting error, if the worker reported one.
+    pub error: RwSignal<Option<String>>,
+}
+
+struct Inner {
+    worker: web_sys::Worker,
+    started: bool,
+    /// Messages held until the worker says it has started.
+    outbox: Vec<ToWorker>,
+    channels: [Channel; 2],
+    next_id: u64,
+    base: String,
+}
+
+thread_local! {
+    static INNER: RefCell<Option<Inner>> = const { RefCell::new(None) };
+}
+
+impl Client {
+    /// A client without a worker: nothing is highlighted unless answers
+    /// are set on [`Client::result`] (component tests do that).
+    pub fn detached() -> Self {
+        Client {
+            model: RwSignal::new(ModelState::Starting),
+            results: [
+                RwSignal::new(Tagged::default()),
+                RwSignal::new(Tagged::default()),
+            ],
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Starts the worker (`worker_loader.js`, next to the page) and the
+    /// model download.
+    pub fn start() -> Self {
+        let client = Self::detached();
+        let base = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.base_uri().ok().flatten())
+            .map(|b| b.split(['?', '#']).next().unwrap_or_default().to_owned())
+            .map(|b| b[..b.rfind('/').map_or(b.len(), |i| i + 1)].to_owned())
+            .unwrap_or_default();
+        let worker = match web_sys::Worker::new("./worker_loader.js") {
+            Ok(w) => w,
+            Err(e) => {
+                client.model.set(ModelState::Failed(format!(
+                    "this browser cannot start the highlighter's worker ({e:?})"
+                )));
+                return client;
+            }
+        };
+        let onmessage =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                if let Some(msg) = ev
+                    .data()
+                    .as_string()
+                    .and_then(|s| FromWorker::from_json(&s).ok())
+                {
+                    client.receive(msg);
+                }
+            });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        onmessage.forget();
+        let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            client.model.set(ModelState::Failed(
+                "the highlighter's worker failed to start (its files did not load); reload the page".into(),
+            ));
+        });
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        onerror.forget();
+        INNER.with_borrow_mut(|inner| {
+            *inner = Some(Inner {
+                worker,
+                started: false,
+                outbox: vec![ToWorker::Load { base: base.clone() }],
+                channels: Default::default(),
+                next_id: 0,
+                base,
+            })
+        });
+        client
+    }
+
+    /// The latest answer for `editor`.
+    pub fn result(&self, editor: Editor) -> RwSignal<Tagged> {
+        self.results[editor.index()]
+    }
+
+    /// Asks again for the model (the Retry button).
+    pub fn retry(&self) {
+        self.model.set(ModelState::Starting);
+        let base = INNER.with_borrow(|i| i.as_ref().map(|i| i.base.clone()));
+        if let Some(base) = base {
+            send(ToWorker::Load { base });
+        }
+    }
+
+    /// The text of `editor` changed (already debounced by the editor).
+    pub fn submit(&self, editor: Editor, text: String) {
+        let req = INNER.with_borrow_mut(|inner| {
+            let inner = inner.as_mut()?;
+            inner.channels[editor.index()].submit(text, &mut inner.next_id)
+        });
+        if let Some((id, text)) = req {
+            send(ToWorker::Highlight { id, text });
+        }
+    }
+
+    fn receive(&self, msg: FromWorker) {
+        match msg {
+            FromWorker::Started => {
+                let outbox = INNER.with_borrow_mut(|inner| {
+                    inner.as_mut().map_or_else(Vec::new, |i| {
+                        i.started = true;
+                        std::mem::take(&mut i.outbox)
+                    })
+                });
+                for m in outbox {
+                    send(m);
+                }
+            }
+            FromWorker::Progress(p) => self.model.set(ModelState::Loading(p)),
+            FromWorker::Ready(info) => self.model.set(ModelState::Ready(info)),
+            FromWorker::Failed { message } => self.model.set(ModelState::Failed(message)),
+            FromWorker::Spans {
+                id,
+                spans,
+                ms,
+                tagged,
+                sentences,
+            } => {
+                if let Some((editor, text)) = self.answered(id) {
+                    self.results[editor.index()].set(Tagged {
+                        text,
+                        spans,
+                        ms,
+                        sentences,
+                        tagged,
+                    });
+                    self.error.set(None);
+                }
+            }
+            FromWorker::HighlightFailed { id, message } => {
+                self.answered(id);
+                self.error.set(Some(message));
+            }
+        }
+    }
+
+    /// Books the answer to `id`; sends the editor's queued text, if any.
+    fn answered(&self, id: u64) -> Option<(Editor, String)> {
+        let (shown, next) = INNER.with_borrow_mut(|inner| {
+            let inner = inner.as_mut()?;
+            let editor = Editor::ALL
+                .into_iter()
+                .find(|e| inner.channels[e.index()].owns(id))?;
+            let (text, next) = inner.channels[editor.index()].answered(id, &mut inner.next_id);
+            Some((text.map(|t| (editor, t)), next))
+        })?;
+        if let Some((id, text)) = next {
+            send(ToWorker::Highlight { id, text });
+        }
+        shown
+    }
+}
+
+fn send(msg: ToWorker) {
+    INNER.with_borrow_mut(|inner| {
+        let Some(inner) = inner.as_mut() else { return };
+        if inner.started {
+            let _ = inner.worker.post_message(&msg.to_json().into());
+        } else {
+            inner.outbox.push(msg);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_request_in_flight_and_the_latest_text_wins() {
+        let mut c = Channel::default();
+        let mut id = 0;
+        assert_eq!(c.submit("a".into(), &mut id), Some((1, "a".into())));
+        assert_eq!(c.submit("ab".into(), &mut id), None);
+        assert_eq!(c.submit("abc".into(), &mut id), None);
+        // An answer to someone else's request changes nothing.
+        assert_eq!(c.answered(7, &mut id), (None, None));
+        let (shown, next) = c.answered(1, &mut id);
+        assert_eq!(shown.as_deref(), Some("a"));
+        assert_eq!(next, Some((2, "abc".into())));
+        assert_eq!(c.answered(2, &mut id), (Some("abc".into()), None));
+        assert_eq!(c.submit("abc".into(), &mut id), None, "already answered");
+        assert_eq!(c.submit("x".into(), &mut id), Some((3, "x".into())));
+        assert_eq!(c.submit("x".into(), &mut id), None, "already in flight");
+    }
+}

@@ -1,0 +1,144 @@
+//! The worker's side of highlighting: a [`Highlighter`] behind a
+//! per-sentence cache, answering in UTF-16 offsets.
+//!
+//! As the user types, only the sentence being edited changes; every other
+//! sentence is looked up by its exact text. A sentence's spans do not depend
+//! on its neighbours ([`Highlighter::highlight_sentences`] tags each one on
+//! its own), so cached and fresh results are the same.
+
+use crate::protocol::Span;
+use skills::bundle::{Bundle, BundleError};
+use skills::highlight::{HighlightError, Highlighter};
+use skills::model::Compute;
+use skills::offsets::OffsetMap;
+use skills::text::SentenceSplitter;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Sub-words per model window (the model's training length).
+pub const MAX_LEN: usize = 128;
+/// Cached sentences kept before the least recently used are dropped.
+const CACHE_CAPACITY: usize = 4096;
+
+/// A sentence's spans, as byte ranges relative to the sentence's start.
+#[derive(Clone)]
+struct Cached {
+    spans: Vec<(Range<usize>, Option<String>, f32)>,
+    last_used: u64,
+}
+
+/// The model and its sentence cache.
+pub struct Engine {
+    highlighter: Highlighter,
+    splitter: SentenceSplitter,
+    cache: HashMap<String, Cached>,
+    clock: u64,
+}
+
+/// What one [`Engine::highlight`] call did.
+pub struct Highlighted {
+    pub spans: Vec<Span>,
+    /// Sentences in the text, and how many of them the model tagged.
+    pub sentences: usize,
+    pub tagged: usize,
+}
+
+impl Engine {
+    /// Reads and verifies `bundle` and builds the highlighter.
+    pub fn from_bundle(bundle: &[u8]) -> Result<(Self, String), BundleError> {
+        let bundle = Bundle::read(bundle)?;
+        let name = bundle.name.clone();
+        let highlighter = bundle.into_highlighter(MAX_LEN, Compute::F32)?;
+        Ok((Self::new(highlighter), name))
+    }
+
+    pub fn new(highlighter: Highlighter) -> Self {
+        Self {
+            splitter: highlighter.splitter.clone(),
+            highlighter,
+            cache: HashMap::new(),
+            clock: 0,
+        }
+    }
+
+    /// The skills of `text`: spans sorted, disjoint, in UTF-16 units.
+    pub fn highlight(&mut self, text: &str) -> Result<Highlighted, HighlightError> {
+        self.clock += 1;
+        let sentences = self.splitter.split(text);
+        let missing: Vec<Range<usize>> = sentences
+            .iter()
+            .filter(|r| !self.cache.contains_key(&text[(*r).clone()]))
+            .cloned()
+            .collect();
+        // A sentence that occurs twice is tagged once.
+        let mut unique: Vec<Range<usize>> = Vec::new();
+        for r in missing {
+            if !unique.iter().any(|u| text[u.clone()] == text[r.clone()]) {
+                unique.push(r);
+            }
+        }
+        let fresh = self.highlighter.highlight_sentences(text, &unique)?;
+        for (r, spans) in unique.iter().zip(fresh) {
+            let relative = spans
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.bytes.start - r.start..s.bytes.end - r.start,
+                        s.skill,
+                        s.score,
+                    )
+                })
+                .collect();
+            self.cache.insert(
+                text[r.clone()].to_owned(),
+                Cached {
+                    spans: relative,
+                    last_used: self.clock,
+                },
+            );
+        }
+        let map = OffsetMap::new(text);
+        let mut spans = Vec::new();
+        for r in &sentences {
+            let cached = self
+                .cache
+                .get_mut(&text[r.clone()])
+                .expect("every sentence was cached above");
+            cached.last_used = self.clock;
+            for (bytes, skill, score) in &cached.spans {
+                let abs = bytes.start + r.start..bytes.end + r.start;
+                let u = map
+                    .bytes_to_utf16(abs)
+                    .expect("spans lie on character boundaries");
+                spans.push(Span {
+                    start: u.start,
+                    end: u.end,
+                    skill: skill.clone(),
+                    score: *score,
+                });
+            }
+        }
+        self.evict();
+        Ok(Highlighted {
+            spans,
+            sentences: sentences.len(),
+            tagged: unique.len(),
+        })
+    }
+
+    /// Drops the least recently used half when the cache is full.
+    fn evict(&mut self) {
+        if self.cache.len() <= CACHE_CAPACITY {
+            return;
+        }
+        let mut ages: Vec<u64> = self.cache.values().map(|c| c.last_used).collect();
+        ages.sort_unstable();
+        let cut = ages[ages.len() / 2];
+        self.cache.retain(|_, c| c.last_used > cut);
+    }
+
+    /// Sentences currently cached.
+    pub fn cached_sentences(&self) -> usize {
+        self.cache.len()
+    }
+}

@@ -1,0 +1,773 @@
+//! RoleMapper's web app: paste a CV or a job post and every skill lights
+//! up as you type, linked to its canonical name; compare a CV with a job
+//! post. The model runs in a Web Worker; nothing the user types leaves the
+//! page.
+//!
+//! Where a feature lives:
+//! - this file: the Leptos components (page, editors, panels).
+//! - [`client`]: the page's side of the worker (requests, flow control).
+//! - [`service`], [`engine`], [`loader`]: the worker (messages, the model
+//!   with its sentence cache, download and Cache API).
+//! - [`protocol`]: the messages between the two.
+//! - [`marks`]: spans on a changing text, cut into marked pieces.
+//! - [`skillset`]: distinct skills, the CV ↔ job match, exports.
+//! - [`examples`]: the example texts; [`dom`]: browser chores.
+
+pub mod client;
+pub mod dom;
+pub mod engine;
+pub mod examples;
+pub mod loader;
+pub mod marks;
+pub mod protocol;
+pub mod service;
+pub mod skillset;
+
+use client::{Client, Editor, ModelState};
+use examples::{Kind, EXAMPLES};
+use leptos::prelude::*;
+use protocol::{Progress, Span};
+use skillset::{Match, Skill};
+use std::time::Duration;
+
+/// Milliseconds of quiet typing before the text is sent to the worker.
+pub const DEBOUNCE_MS: u64 = 150;
+
+/// What the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One text and its skills.
+    Highlight,
+    /// A CV and a job post side by side, and how well they match.
+    Match,
+}
+
+/// One editor's state: its text, the highlights that fit it, its skills.
+#[derive(Clone, Copy)]
+pub struct EditorState {
+    pub editor: Editor,
+    pub text: RwSignal<String>,
+    /// The latest answer carried over to the current text.
+    pub spans: Memo<Vec<Span>>,
+    pub skills: Memo<Vec<Skill>>,
+    /// Whether the highlights are for an older text (an answer is due).
+    pub pending: Memo<bool>,
+}
+
+impl EditorState {
+    fn new(editor: Editor, client: Client, initial: String) -> Self {
+        let text = RwSignal::new(initial);
+        let result = client.result(editor);
+        let spans = Memo::new(move |_| {
+            let r = result.get();
+            text.with(|t| marks::carry_over(&r.text, &r.spans, t))
+        });
+        let skills = Memo::new(move |_| text.with(|t| skillset::collect(t, &spans.get())));
+        let pending = Memo::new(move |_| result.with(|r| text.with(|t| r.text != *t)));
+        Self {
+            editor,
+            text,
+            spans,
+            skills,
+            pending,
+        }
+    }
+}
+
+/// Everything the components share.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub client: Client,
+    pub mode: RwSignal<Mode>,
+    pub editors: [EditorState; 2],
+    /// Whether this is the embedded page (`?embed`).
+    pub embed: bool,
+}
+
+impl AppState {
+    /// The state for a page whose CV editor starts with `initial`.
+    pub fn new(client: Client, initial: String, embed: bool) -> Self {
+        Self {
+            client,
+            mode: RwSignal::new(Mode::Highlight),
+            editors: [
+                EditorState::new(Editor::Cv, client, initial),
+                EditorState::new(Editor::Job, client, String::new()),
+            ],
+            embed,
+        }
+    }
+
+    pub fn editor(&self, e: Editor) -> EditorState {
+        self.editors[e.index()]
+    }
+
+    /// Puts `text` into `editor` (examples, URL text) and highlights it.
+    pub fn load_text(&self, editor: Editor, text: &str) {
+        // Through the browser's editing, so that undo brings the old text
+        // back; the input event that follows updates the state.
+        if !dom::replace_text(editor, text) {
+            self.editor(editor).text.set(text.to_owned());
+        }
+        self.client.submit(editor, text.to_owned());
+    }
+}
+
+fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// The whole page: the full app, or the embedded one with `?embed`.
+#[component]
+pub fn App() -> impl IntoView {
+    let embed = dom::query_param("embed").is_some();
+    let initial = dom::query_param("text").unwrap_or_default();
+    let client = Client::start();
+    provide_context(AppState::new(client, initial.clone(), embed));
+    if !initial.is_empty() {
+        client.submit(Editor::Cv, initial);
+    }
+    dom::register_service_worker();
+    if embed {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.class_list().add_1("embed");
+        }
+        view! { <EmbedPage/> }.into_any()
+    } else {
+        view! { <FullPage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn FullPage() -> impl IntoView {
+    let app = state();
+    let matching = move || app.mode.get() == Mode::Match;
+    view! {
+        <a class="skip" href="#editor-cv">"Skip to the editor"</a>
+        <header class="top">
+            <div class="brand">
+                <h1>"RoleMapper"</h1>
+                <p class="tagline">"Skills in CVs and job posts, highlighted as you type — in your browser."</p>
+            </div>
+            <ThemeToggle/>
+        </header>
+        <main>
+            <ModelStatus/>
+            <div class="toolbar">
+                <div class="modes" role="group" aria-label="What to do">
+                    <button
+                        type="button"
+                        class="mode"
+                        aria-pressed=move || (!matching()).to_string()
+                        on:click=move |_| app.mode.set(Mode::Highlight)
+                    >
+                        "Highlight a text"
+                    </button>
+                    <button
+                        type="button"
+                        class="mode"
+                        aria-pressed=move || matching().to_string()
+                        on:click=move |_| app.mode.set(Mode::Match)
+                    >
+                        "Match a CV to a job"
+                    </button>
+                </div>
+                <Examples/>
+            </div>
+            <div class="workspace" class:matching=matching>
+                <EditorPane editor=Editor::Cv/>
+                <Show when=matching>
+                    <EditorPane editor=Editor::Job/>
+                </Show>
+                <aside class="panel" aria-label=move || if matching() { "Match" } else { "Skills found" }>
+                    {move || {
+                        if matching() {
+                            view! { <MatchPanel/> }.into_any()
+                        } else {
+                            view! { <SkillsPanel editor=Editor::Cv/> }.into_any()
+                        }
+                    }}
+                </aside>
+            </div>
+        </main>
+        <footer class="foot">
+            <p>
+                <strong>"Private by design: "</strong>
+                "the model runs in this page (WebAssembly, in a worker). After it has loaded, the page makes no network requests: your text never leaves your device, and the next visit works offline."
+            </p>
+            <ModelDetails/>
+        </footer>
+    }
+}
+
+/// The embeddable page: one editor and its skills, nothing else.
+#[component]
+pub fn EmbedPage() -> impl IntoView {
+    view! {
+        <main class="embed-main">
+            <ModelStatus/>
+            <EditorPane editor=Editor::Cv/>
+            <SkillsPanel editor=Editor::Cv/>
+            <p class="embed-foot">
+                "Skills highlighted by "
+                <a href="./" target="_blank" rel="noopener">"RoleMapper"</a>
+                " — runs in your browser; your text is not sent anywhere."
+            </p>
+        </main>
+    }
+}
+
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let theme = RwSignal::new(dom::current_theme());
+    let next = move || {
+        if theme.get() == "dark" {
+            "light"
+        } else {
+            "dark"
+        }
+    };
+    view! {
+        <button
+            type="button"
+            class="theme"
+            aria-label=move || format!("Switch to the {} theme", next())
+            title=move || format!("Switch to the {} theme", next())
+            on:click=move |_| {
+                let t = next();
+                dom::set_theme(t);
+                theme.set(t);
+            }
+        >
+            {move || if theme.get() == "dark" { "☀ Light" } else { "☾ Dark" }}
+        </button>
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// Loading progress, errors with Retry, and the ready line.
+#[component]
+fn ModelStatus() -> impl IntoView {
+    let app = state();
+    let model = app.client.model;
+    view! {
+        <section class="status" aria-live="polite">
+            {move || match model.get() {
+                ModelState::Starting => {
+                    view! { <p class="loading">"Starting the skill highlighter…"</p> }.into_any()
+                }
+                ModelState::Loading(Progress::Manifest) => {
+                    view! { <p class="loading">"Looking for the model…"</p> }.into_any()
+                }
+                ModelState::Loading(Progress::Download { loaded, total }) => {
+                    let percent = (loaded * 100).checked_div(total).unwrap_or(0).min(100);
+                    view! {
+                        <label class="loading" for="model-progress">
+                            {format!(
+                                "Downloading the model (once): {} of {} ({percent}%)",
+                                megabytes(loaded),
+                                megabytes(total),
+                            )}
+                        </label>
+                        <progress id="model-progress" max=total.to_string() value=loaded.to_string()></progress>
+                    }
+                        .into_any()
+                }
+                ModelState::Loading(Progress::Loading { from_cache }) => {
+                    let from = if from_cache { " from this browser's cache" } else { "" };
+                    view! {
+                        <label class="loading" for="model-progress">
+                            {format!("Checking and loading the model{from}…")}
+                        </label>
+                        <progress id="model-progress"></progress>
+                    }
+                        .into_any()
+                }
+                ModelState::Ready(info) => {
+                    let how = if info.from_cache { "from this browser's cache" } else { "downloaded" };
+                    view! {
+                        <p class="ready">
+                            {format!(
+                                "Model ready ({}, {how}, {:.1} s). Type or paste below.",
+                                megabytes(info.bytes),
+                                info.load_ms / 1000.0,
+                            )}
+                        </p>
+                    }
+                        .into_any()
+                }
+                ModelState::Failed(message) => {
+                    let mut chars = message.chars();
+                    let message: String = chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default();
+                    view! {
+                        <div class="error" role="alert">
+                            <p>
+                                <strong>"The skill model could not be loaded. "</strong>
+                                {message}
+                            </p>
+                            <button type="button" on:click=move |_| app.client.retry()>
+                                "Retry"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+            {move || {
+                app.client
+                    .error
+                    .get()
+                    .map(|e| view! { <p class="error" role="alert">{format!("Highlighting failed: {e}")}</p> })
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ModelDetails() -> impl IntoView {
+    let app = state();
+    move || match app.client.model.get() {
+        ModelState::Ready(info) => Some(view! {
+            <p class="model-details">
+                {format!("Model: {} · SHA-256 {}…", info.name, &info.sha256[..info.sha256.len().min(12)])}
+            </p>
+        }),
+        _ => None,
+    }
+}
+
+#[component]
+fn Examples() -> impl IntoView {
+    let app = state();
+    view! {
+        <div class="examples" role="group" aria-label="Examples">
+            <span class="examples-label">"Try:"</span>
+            {EXAMPLES
+                .iter()
+                .map(|ex| {
+                    let ex = *ex;
+                    view! {
+                        <button
+                            type="button"
+                            class="example"
+                            on:click=move |_| {
+                                let editor = match ex.kind {
+                                    Kind::Cv => Editor::Cv,
+                                    Kind::Job => {
+                                        app.mode.set(Mode::Match);
+                                        Editor::Job
+                                    }
+                                };
+                                // The job editor appears with match mode: wait a frame.
+                                request_animation_frame(move || app.load_text(editor, ex.text));
+                            }
+                        >
+                            {ex.label}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// Where the pointer or caret is in a highlight.
+#[derive(Debug, Clone, PartialEq)]
+struct Hover {
+    span: usize,
+    x: f64,
+    y: f64,
+}
+
+fn describe(text: &str, span: &Span) -> String {
+    let phrase = marks::span_text(text, span).unwrap_or_default();
+    let percent = (span.score * 100.0).round();
+    match &span.skill {
+        Some(skill) if *skill != phrase => format!("“{phrase}” → {skill} · {percent}% confidence"),
+        Some(skill) => format!("{skill} · {percent}% confidence"),
+        None => format!("“{phrase}” · not in the skill list · {percent}% confidence"),
+    }
+}
+
+/// A textarea over a backdrop that mirrors its text with `<mark>`s: the
+/// browser keeps all native editing (undo, IME, spell check, mobile), and
+/// the highlights line up because both have the same font, padding,
+/// wrapping and scroll position.
+#[component]
+pub fn EditorPane(editor: Editor) -> impl IntoView {
+    let app = state();
+    let st = app.editor(editor);
+    let id = editor.textarea_id();
+    let backdrop_id = format!("{id}-backdrop");
+    let backdrop: NodeRef<leptos::html::Div> = NodeRef::new();
+    let area: NodeRef<leptos::html::Textarea> = NodeRef::new();
+    let hover = RwSignal::new(None::<Hover>);
+    let caret = RwSignal::new(None::<usize>);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    let (label, placeholder) = match editor {
+        Editor::Cv if app.embed => ("Text to highlight", "Paste a CV or a job post…"),
+        Editor::Cv => (
+            "Your CV (or any text)",
+            "Paste a CV or a job post here, or pick an example above…",
+        ),
+        Editor::Job => (
+            "The job post",
+            "Paste a job post here, or pick a job example above…",
+        ),
+    };
+
+    let sync_scroll = move || {
+        if let (Some(a), Some(b)) = (area.get_untracked(), backdrop.get_untracked()) {
+            b.set_scroll_top(a.scroll_top());
+            b.set_scroll_left(a.scroll_left());
+        }
+    };
+    let update_caret = move || {
+        if let Some(a) = area.get_untracked() {
+            caret.set(a.selection_start().ok().flatten().map(|c| c as usize));
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        st.text.set(text.clone());
+        hover.set(None);
+        update_caret();
+        if let Some(h) = timer.get_value() {
+            h.clear();
+        }
+        let h = set_timeout_with_handle(
+            move || app.client.submit(editor, text),
+            Duration::from_millis(DEBOUNCE_MS),
+        )
+        .ok();
+        timer.set_value(h);
+    };
+    let on_pointer = move |ev: leptos::ev::MouseEvent| {
+        // The marks lie under the textarea: ask what is at the pointer
+        // through every layer.
+        let doc = document();
+        let found = doc
+            .elements_from_point(ev.client_x() as f32, ev.client_y() as f32)
+            .iter()
+            .filter_map(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(e).ok())
+            .find(|e| {
+                e.tag_name() == "MARK"
+                    && e.closest(&format!("#{id}-backdrop"))
+                        .ok()
+                        .flatten()
+                        .is_some()
+            });
+        let next = found.and_then(|m| {
+            let span = m.get_attribute("data-i")?.parse().ok()?;
+            let wrap = m
+                .closest(".editor-wrap")
+                .ok()
+                .flatten()?
+                .get_bounding_client_rect();
+            let r = m.get_bounding_client_rect();
+            Some(Hover {
+                span,
+                x: r.left() - wrap.left(),
+                y: r.bottom() - wrap.top() + 4.0,
+            })
+        });
+        if hover.get_untracked() != next {
+            hover.set(next);
+        }
+    };
+    // After new highlights, the backdrop may have grown: keep it in step.
+    Effect::new(move |_| {
+        st.spans.track();
+        request_animation_frame(sync_scroll);
+    });
+
+    let caret_info = move || {
+        let c = caret.get()?;
+        let spans = st.spans.get();
+        let span = spans.iter().find(|s| s.start <= c && c <= s.end)?;
+        Some(st.text.with(|t| describe(t, span)))
+    };
+    let summary = move || {
+        let skills = st.skills.get();
+        let marks = st.spans.with(Vec::len);
+        let r = app.client.result(editor).get();
+        let timing = if r.sentences > 0 {
+            format!(
+                " · updated in {:.0} ms ({} of {} sentences re-tagged)",
+                r.ms, r.tagged, r.sentences
+            )
+        } else {
+            String::new()
+        };
+        let pending = if st.pending.get() && !st.text.with(String::is_empty) {
+            " · highlighting…"
+        } else {
+            ""
+        };
+        format!(
+            "{} skill{}, {} highlight{}{timing}{pending}",
+            skills.len(),
+            if skills.len() == 1 { "" } else { "s" },
+            marks,
+            if marks == 1 { "" } else { "s" },
+        )
+    };
+
+    view! {
+        <section class="editor">
+            <label class="editor-label" for=id>{label}</label>
+            <div class="editor-wrap" on:mouseleave=move |_| hover.set(None)>
+                <div class="backdrop" id=backdrop_id node_ref=backdrop aria-hidden="true">
+                    {move || {
+                        let spans = st.spans.get();
+                        st.text
+                            .with(|t| marks::pieces(t, &spans))
+                            .into_iter()
+                            .map(|p| match p.mark {
+                                None => p.text.into_any(),
+                                Some(i) => {
+                                    let s = &spans[i];
+                                    view! {
+                                        <mark
+                                            class:linked=s.skill.is_some()
+                                            class:active=move || hover.with(|h| h.as_ref().is_some_and(|h| h.span == i))
+                                            data-i=i.to_string()
+                                            data-start=s.start.to_string()
+                                        >
+                                            {p.text}
+                                        </mark>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                            .collect_view()
+                    }}
+                    // A final line break needs a character after it to take up a line.
+                    " "
+                </div>
+                <textarea
+                    id=id
+                    node_ref=area
+                    class="input"
+                    spellcheck="false"
+                    placeholder=placeholder
+                    aria-describedby=format!("{id}-summary {id}-caret")
+                    prop:value=st.text.get_untracked()
+                    on:input=on_input
+                    on:scroll=move |_| {
+                        sync_scroll();
+                        hover.set(None);
+                    }
+                    on:mousemove=on_pointer
+                    on:keyup=move |_| update_caret()
+                    on:click=move |_| update_caret()
+                    on:select=move |_| update_caret()
+                    on:blur=move |_| caret.set(None)
+                ></textarea>
+                {move || {
+                    let h = hover.get()?;
+                    let spans = st.spans.get();
+                    let span = spans.get(h.span)?;
+                    let text = st.text.with(|t| describe(t, span));
+                    Some(view! {
+                        <div
+                            class="tooltip"
+                            role="tooltip"
+                            style:left=format!("{:.0}px", h.x.max(0.0))
+                            style:top=format!("{:.0}px", h.y)
+                        >
+                            {text}
+                        </div>
+                    })
+                }}
+            </div>
+            <p class="editor-summary" id=format!("{id}-summary")>{summary}</p>
+            <p class="caret-info" id=format!("{id}-caret") aria-live="polite">
+                {move || caret_info().unwrap_or_default()}
+            </p>
+        </section>
+    }
+}
+
+/// The distinct skills of one editor, each a button that selects its next
+/// occurrence; copy and download.
+#[component]
+pub fn SkillsPanel(editor: Editor) -> impl IntoView {
+    let app = state();
+    let st = app.editor(editor);
+    // Which occurrence each skill's button selects next.
+    let cursor = StoredValue::new(std::collections::HashMap::<String, usize>::new());
+    let notice = RwSignal::new(String::new());
+    let copy = move |_| {
+        let text = skillset::to_text(&st.skills.get_untracked());
+        leptos::task::spawn_local(async move {
+            notice.set(match dom::copy(&text).await {
+                Ok(()) => "Copied the list of skills.".into(),
+                Err(e) => e,
+            });
+        });
+    };
+    let save = move |kind: &'static str| {
+        let skills = st.skills.get_untracked();
+        let (name, mime, body) = match kind {
+            "json" => (
+                "skills.json",
+                "application/json",
+                skillset::to_json(&skills),
+            ),
+            _ => ("skills.csv", "text/csv", skillset::to_csv(&skills)),
+        };
+        notice.set(match dom::download(name, mime, &body) {
+            Ok(()) => format!("Saved {name}."),
+            Err(_) => "This browser did not allow the download.".into(),
+        });
+    };
+    let empty = move || st.skills.with(Vec::is_empty);
+    view! {
+        <section class="skills" aria-labelledby=format!("{}-skills", editor.textarea_id())>
+            <div class="skills-head">
+                <h2 id=format!("{}-skills", editor.textarea_id())>"Skills"</h2>
+                <div class="actions">
+                    <button type="button" on:click=copy disabled=empty>"Copy"</button>
+                    <button type="button" on:click=move |_| save("json") disabled=empty>"JSON"</button>
+                    <button type="button" on:click=move |_| save("csv") disabled=empty>"CSV"</button>
+                </div>
+            </div>
+            <p class="notice" aria-live="polite">{move || notice.get()}</p>
+            <Show
+                when=move || !empty()
+                fallback=|| view! { <p class="hint">"Skills appear here as they are found."</p> }
+            >
+                <ul class="skill-list">
+                    <For
+                        each=move || st.skills.get()
+                        key=|k| (k.key.clone(), k.count(), k.label.clone())
+                        let:skill
+                    >
+                        {
+                            let key = skill.key.clone();
+                            let count = skill.count();
+                            let occurrences = skill.occurrences.clone();
+                            let percent = (skill.score() * 100.0).round();
+                            let kind = if skill.linked { "canonical skill" } else { "phrase not in the skill list" };
+                            let aria = format!(
+                                "{}, {count} time{}, {kind}, {percent}% confidence: select the next occurrence",
+                                skill.label,
+                                if count == 1 { "" } else { "s" },
+                            );
+                            let title = format!("{kind} · {percent}% confidence · click to select it in the text");
+                            view! {
+                                <li>
+                                    <button
+                                        type="button"
+                                        class="skill"
+                                        class:linked=skill.linked
+                                        aria-label=aria
+                                        title=title
+                                        on:click=move |_| {
+                                            let n = cursor
+                                                .try_update_value(|c| {
+                                                    let n = c.entry(key.clone()).or_insert(0);
+                                                    let at = *n % occurrences.len();
+                                                    *n += 1;
+                                                    at
+                                                })
+                                                .unwrap_or(0);
+                                            let o = &occurrences[n];
+                                            dom::select(editor, o.start, o.end);
+                                        }
+                                    >
+                                        <span class="skill-name">{skill.label.clone()}</span>
+                                        {(count > 1).then(|| view! { <span class="count">{format!("×{count}")}</span> })}
+                                    </button>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+/// The CV against the job post: score, shared, missing and extra skills.
+#[component]
+pub fn MatchPanel() -> impl IntoView {
+    let app = state();
+    let cv = app.editor(Editor::Cv);
+    let job = app.editor(Editor::Job);
+    let result = Memo::new(move |_| Match::new(&cv.skills.get(), &job.skills.get()));
+    let list = move |title: &'static str,
+                     class: &'static str,
+                     pick: fn(&Match) -> &Vec<skillset::Entry>,
+                     from: EditorState| {
+        view! {
+            <div class=format!("match-list {class}")>
+                <h3>{move || format!("{title} ({})", pick(&result.get()).len())}</h3>
+                <ul>
+                    {move || {
+                        pick(&result.get())
+                            .iter()
+                            .map(|e| {
+                                let key = e.key.clone();
+                                view! {
+                                    <li>
+                                        <button
+                                            type="button"
+                                            class="skill"
+                                            title="Select it in the text"
+                                            on:click=move |_| {
+                                                let skills = from.skills.get_untracked();
+                                                if let Some(o) = skills
+                                                    .iter()
+                                                    .find(|k| k.key == key)
+                                                    .and_then(|k| k.occurrences.first())
+                                                {
+                                                    dom::select(from.editor, o.start, o.end);
+                                                }
+                                            }
+                                        >
+                                            {e.label.clone()}
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </div>
+        }
+    };
+    view! {
+        <section class="match" aria-labelledby="match-title">
+            <h2 id="match-title">"Match"</h2>
+            {move || match result.get().score() {
+                None => view! { <p class="hint">"Paste a job post (or pick a job example) to see how your CV matches it."</p> }.into_any(),
+                Some(score) => {
+                    let m = result.get();
+                    let total = m.shared.len() + m.missing.len();
+                    view! {
+                        <div class="score">
+                            <span class="score-value">{format!("{score}%")}</span>
+                            <meter min="0" max="100" value=score.to_string() aria-label="Share of the job's skills in the CV"></meter>
+                            <p>{format!("Your CV covers {} of the {total} skills the job asks for.", m.shared.len())}</p>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+            {list("Missing from the CV", "missing", |m| &m.missing, job)}
+            {list("Shared", "shared", |m| &m.shared, cv)}
+            {list("Also in the CV", "extra", |m| &m.extra, cv)}
+        </section>
+    }
+}

@@ -1,0 +1,312 @@
+//! Getting the model bundle into the worker: the site's manifest says
+//! which file is current and its SHA-256; the bundle is streamed with
+//! progress, checked against the manifest, and kept in the Cache API so
+//! that the next visit starts without the network.
+//!
+//! Trust: a cached bundle is used when its SHA-256 equals the manifest's.
+//! When the manifest cannot be fetched (offline), the cached manifest and
+//! bundle are used if the bundle's hash equals the cached manifest's; the
+//! bundle's own checksum is checked again by [`skills::bundle::Bundle::read`].
+
+use crate::protocol::Progress;
+use js_sys::{Object, Reflect, Uint8Array};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, Request, RequestCache, RequestInit, Response, WorkerGlobalScope};
+
+/// The Cache API cache that holds the model (manifest and bundle).
+pub const CACHE_NAME: &str = "rolemapper-model-v1";
+/// Where the model lives, relative to the site's base URL.
+pub const MODEL_DIR: &str = "model/";
+
+/// `model/manifest.json`, as `model-export` writes it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub name: String,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest: `file` must be a plain file name.
+    pub fn parse(json: &str) -> Result<Self, String> {
+        let m: Manifest = serde_json::from_str(json)
+            .map_err(|e| format!("the model manifest is not valid ({e})"))?;
+        if m.file.is_empty() || m.file.contains(['/', '\\']) || m.file.starts_with('.') {
+            return Err(format!(
+                "the model manifest names {:?}, which is not a file name",
+                m.file
+            ));
+        }
+        Ok(m)
+    }
+}
+
+/// A bundle ready to be read.
+pub struct Loaded {
+    pub bytes: Vec<u8>,
+    pub manifest: Manifest,
+    pub from_cache: bool,
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn scope() -> WorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn js_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Fetches `url` past the HTTP cache: a model update must be seen at once.
+async fn fetch(url: &str) -> Result<Response, String> {
+    let init = RequestInit::new();
+    init.set_cache(RequestCache::NoStore);
+    let req = Request::new_with_str_and_init(url, &init).map_err(|e| js_message(&e))?;
+    let resp = JsFuture::from(scope().fetch_with_request(&req))
+        .await
+        .map_err(|e| js_message(&e))?;
+    Ok(resp.unchecked_into())
+}
+
+async fn open_cache() -> Option<Cache> {
+    // The Cache API exists only in secure contexts (https, localhost).
+    let caches = scope().caches().ok()?;
+    JsFuture::from(caches.open(CACHE_NAME))
+        .await
+        .ok()
+        .map(JsCast::unchecked_into)
+}
+
+async fn cached(cache: &Cache, url: &str) -> Option<Response> {
+    let found = JsFuture::from(cache.match_with_str(url)).await.ok()?;
+    found.dyn_into::<Response>().ok()
+}
+
+async fn body_bytes(resp: &Response) -> Result<Vec<u8>, String> {
+    let buf = JsFuture::from(resp.array_buffer().map_err(|e| js_message(&e))?)
+        .await
+        .map_err(|e| js_message(&e))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+async fn body_text(resp: &Response) -> Result<String, String> {
+    let text = JsFuture::from(resp.text().map_err(|e| js_message(&e))?)
+        .await
+        .map_err(|e| js_message(&e))?;
+    text.as_string()
+        .ok_or_else(|| "the response is not text".into())
+}
+
+/// Streams the body of `resp`, hashing as it comes, reporting progress.
+async fn download(
+    resp: &Response,
+    expected: u64,
+    progress: &dyn Fn(Progress),
+) -> Result<(Vec<u8>, String), String> {
+    let Some(body) = resp.body() else {
+        let bytes = body_bytes(resp).await?;
+        return Ok((bytes.clone(), sha256_hex(&bytes)));
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(expected as usize);
+    let mut hasher = Sha256::new();
+    let mut reported = u64::MAX;
+    progress(Progress::Download {
+        loaded: 0,
+        total: expected,
+    });
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| format!("the download was interrupted ({})", js_message(&e)))?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(|e| js_message(&e))?
+            .unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        hasher.update(&bytes[start..]);
+        // At most one message per percent.
+        let loaded = bytes.len() as u64;
+        let percent = loaded * 100 / expected.max(1);
+        if percent != reported {
+            reported = percent;
+            progress(Progress::Download {
+                loaded,
+                total: expected,
+            });
+        }
+    }
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
+/// The manifest and bundle, from the network or the cache (see the module
+/// doc). Errors are messages for the user.
+pub async fn load(base: &str, progress: &dyn Fn(Progress)) -> Result<Loaded, String> {
+    let manifest_url = format!("{base}{MODEL_DIR}manifest.json");
+    let cache = open_cache().await;
+    progress(Progress::Manifest);
+    let online = match fetch(&manifest_url).await {
+        Ok(resp) if resp.ok() => Some(Manifest::parse(&body_text(&resp).await?)?),
+        Ok(resp) => {
+            return Err(format!(
+                "the model's manifest ({manifest_url}) answered HTTP {}: the site was built without its model (scripts/serve.sh copies it into dist/)",
+                resp.status()
+            ))
+        }
+        Err(_) => None,
+    };
+    let Some(manifest) = online else {
+        return load_offline(cache.as_ref(), &manifest_url, base, progress).await;
+    };
+    let bundle_url = format!("{base}{MODEL_DIR}{}", manifest.file);
+
+    if let Some(cache) = &cache {
+        if let Some(resp) = cached(cache, &bundle_url).await {
+            progress(Progress::Loading { from_cache: true });
+            if let Ok(bytes) = body_bytes(&resp).await {
+                if sha256_hex(&bytes) == manifest.sha256 {
+                    return Ok(Loaded {
+                        bytes,
+                        manifest,
+                        from_cache: true,
+                    });
+                }
+            }
+        }
+    }
+
+    let resp = fetch(&bundle_url)
+        .await
+        .map_err(|e| format!("could not download the model ({e}); check the connection"))?;
+    if !resp.ok() {
+        return Err(format!(
+            "could not download the model: {bundle_url} answered HTTP {}",
+            resp.status()
+        ));
+    }
+    let (bytes, sha) = download(&resp, manifest.bytes, progress).await?;
+    if sha != manifest.sha256 {
+        return Err(format!(
+            "the downloaded model is damaged: {} bytes with SHA-256 {sha}, but the manifest says {} bytes with {}",
+            bytes.len(),
+            manifest.bytes,
+            manifest.sha256
+        ));
+    }
+    progress(Progress::Loading { from_cache: false });
+    if let Some(cache) = &cache {
+        store(cache, &manifest_url, &bundle_url, &bytes, &manifest).await;
+    }
+    Ok(Loaded {
+        bytes,
+        manifest,
+        from_cache: false,
+    })
+}
+
+/// Without the network: the cached manifest and its bundle, if they agree.
+async fn load_offline(
+    cache: Option<&Cache>,
+    manifest_url: &str,
+    base: &str,
+    progress: &dyn Fn(Progress),
+) -> Result<Loaded, String> {
+    const OFFLINE: &str = "the model cannot be downloaded (are you offline?) and this browser has no saved copy yet; connect to the internet and Retry";
+    let cache = cache.ok_or(OFFLINE)?;
+    let resp = cached(cache, manifest_url).await.ok_or(OFFLINE)?;
+    let manifest = Manifest::parse(&body_text(&resp).await?)?;
+    let bundle_url = format!("{base}{MODEL_DIR}{}", manifest.file);
+    let resp = cached(cache, &bundle_url).await.ok_or(OFFLINE)?;
+    progress(Progress::Loading { from_cache: true });
+    let bytes = body_bytes(&resp).await?;
+    if sha256_hex(&bytes) != manifest.sha256 {
+        forget(cache).await;
+        return Err(format!(
+            "the saved copy of the model is damaged and was deleted; {OFFLINE}"
+        ));
+    }
+    Ok(Loaded {
+        bytes,
+        manifest,
+        from_cache: true,
+    })
+}
+
+/// Replaces the cache's contents with this manifest and bundle.
+async fn store(cache: &Cache, manifest_url: &str, bundle_url: &str, bytes: &[u8], m: &Manifest) {
+    forget(cache).await;
+    let json = serde_json::json!({
+        "file": m.file, "bytes": m.bytes, "sha256": m.sha256, "name": m.name,
+    })
+    .to_string();
+    put(cache, bundle_url, &Uint8Array::from(bytes)).await;
+    put(cache, manifest_url, &Uint8Array::from(json.as_bytes())).await;
+}
+
+async fn put(cache: &Cache, url: &str, body: &Object) {
+    if let Ok(resp) = Response::new_with_opt_buffer_source(Some(body)) {
+        // A full disk or a private window only costs the next visit a download.
+        let _ = JsFuture::from(cache.put_with_str(url, &resp)).await;
+    }
+}
+
+/// Deletes every cached entry (an old model, or a damaged one).
+pub async fn forget(cache: &Cache) {
+    let Ok(keys) = JsFuture::from(cache.keys()).await else {
+        return;
+    };
+    for req in js_sys::Array::from(&keys).iter() {
+        let req: Request = req.unchecked_into();
+        let _ = JsFuture::from(cache.delete_with_request(&req)).await;
+    }
+}
+
+/// Deletes the cached model, e.g. when the bundle fails to load.
+pub async fn forget_cached_model() {
+    if let Some(cache) = open_cache().await {
+        forget(&cache).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_name_a_plain_file() {
+        let ok = r#"{"file":"m.gguf","bytes":3,"sha256":"ab","format_version":1,"name":"x","storage":{}}"#;
+        assert_eq!(Manifest::parse(ok).unwrap().file, "m.gguf");
+        for bad in ["../x", "a/b", "", ".hidden"] {
+            let json = ok.replace("m.gguf", bad);
+            assert!(Manifest::parse(&json).is_err(), "{bad}");
+        }
+        assert!(Manifest::parse("{").is_err());
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

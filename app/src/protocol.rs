@@ -1,0 +1,158 @@
+//! The messages between the page and the worker that owns the model.
+//!
+//! Both directions are JSON strings (`postMessage` of a string), so the two
+//! wasm binaries share nothing but these types. The worker speaks first
+//! ([`FromWorker::Started`]): a message posted before its wasm has started
+//! would be lost.
+//!
+//! Every highlight request carries an id that its answer repeats; the page
+//! keeps at most one request per editor in flight and drops an answer whose
+//! id is older than one it has already shown (see [`crate::client`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Fetch (or take from the cache), verify and load the model. `base` is
+    /// the absolute URL of the site's folder (`document.baseURI`), so that
+    /// the site works under any sub-path. Sent again by the Retry button.
+    Load { base: String },
+    /// Highlight `text`.
+    Highlight { id: u64, text: String },
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker's wasm runs and listens.
+    Started,
+    /// Loading progress.
+    Progress(Progress),
+    /// The model is loaded; highlight requests are answered from now on.
+    Ready(ModelInfo),
+    /// Loading failed; `message` says why and what to do. The page offers
+    /// Retry, which sends [`ToWorker::Load`] again.
+    Failed { message: String },
+    /// The skills of the text of request `id`.
+    Spans {
+        id: u64,
+        spans: Vec<Span>,
+        /// Worker time for this request, in milliseconds.
+        ms: f64,
+        /// Sentences tagged by the model (the others came from the cache).
+        tagged: usize,
+        sentences: usize,
+    },
+    /// Request `id` could not be highlighted.
+    HighlightFailed { id: u64, message: String },
+}
+
+/// Where loading is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum Progress {
+    /// Asking the site which model is current.
+    Manifest,
+    /// Downloading the bundle: `loaded` of `total` bytes.
+    Download { loaded: u64, total: u64 },
+    /// Checking and loading the weights.
+    Loading { from_cache: bool },
+}
+
+/// A loaded model, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Whether the bundle came from the browser's cache (no download).
+    pub from_cache: bool,
+    /// Milliseconds from the load request to a usable model.
+    pub load_ms: f64,
+}
+
+/// One highlighted skill, in the units the page needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    /// UTF-16 code unit offsets (JavaScript string indices), half-open.
+    pub start: usize,
+    pub end: usize,
+    /// Canonical skill name, when the lexicon links the phrase.
+    pub skill: Option<String>,
+    /// Model confidence in `0..=1`.
+    pub score: f32,
+}
+
+impl ToWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages serialize")
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+}
+
+impl FromWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages serialize")
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let to = [
+            ToWorker::Load {
+                base: "https://example.org/demo/".into(),
+            },
+            ToWorker::Highlight {
+                id: 7,
+                text: "Rust, <b>SQL</b> 😀".into(),
+            },
+        ];
+        for m in to {
+            assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);
+        }
+        let from = [
+            FromWorker::Started,
+            FromWorker::Progress(Progress::Download {
+                loaded: 10,
+                total: 20,
+            }),
+            FromWorker::Spans {
+                id: 3,
+                spans: vec![Span {
+                    start: 0,
+                    end: 4,
+                    skill: Some("Rust".into()),
+                    score: 0.5,
+                }],
+                ms: 1.5,
+                tagged: 1,
+                sentences: 2,
+            },
+        ];
+        for m in from {
+            assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
+        }
+        assert_eq!(
+            ToWorker::Highlight {
+                id: 1,
+                text: "x".into()
+            }
+            .to_json(),
+            r#"{"type":"highlight","id":1,"text":"x"}"#
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The worker: answers [`ToWorker`] messages with [`FromWorker`] ones.
+//!
+//! [`Service`] is the message logic without the browser (tested in
+//! `tests/worker.rs`); [`run`] wires it to the worker's `onmessage` and to
+//! the [`loader`](crate::loader).
+
+use crate::engine::Engine;
+use crate::protocol::{FromWorker, ModelInfo, ToWorker};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The worker's state.
+#[derive(Default)]
+pub struct Service {
+    engine: Option<Engine>,
+    /// Requests that came before the model; answered when it is ready.
+    waiting: Vec<(u64, String)>,
+    loading: bool,
+}
+
+impl Service {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// Answers a highlight request now, or keeps it until the model is
+    /// loaded (`None`).
+    pub fn highlight(&mut self, id: u64, text: String) -> Option<FromWorker> {
+        let Some(engine) = self.engine.as_mut() else {
+            self.waiting.push((id, text));
+            return None;
+        };
+        let start = now_ms();
+        Some(match engine.highlight(&text) {
+            Ok(h) => FromWorker::Spans {
+                id,
+                spans: h.spans,
+                ms: now_ms() - start,
+                tagged: h.tagged,
+                sentences: h.sentences,
+            },
+            Err(e) => FromWorker::HighlightFailed {
+                id,
+                message: e.to_string(),
+            },
+        })
+    }
+
+    /// Installs the model; returns the answers to the requests that waited.
+    pub fn ready(&mut self, engine: Engine) -> Vec<FromWorker> {
+        self.engine = Some(engine);
+        self.loading = false;
+        std::mem::take(&mut self.waiting)
+            .into_iter()
+            .filter_map(|(id, text)| self.highlight(id, text))
+            .collect()
+    }
+
+    /// Whether a load should start (none running, no model yet).
+    pub fn begin_load(&mut self) -> bool {
+        let start = !self.loading && self.engine.is_none();
+        self.loading |= start;
+        start
+    }
+
+    pub fn load_failed(&mut self) {
+        self.loading = false;
+    }
+}
+
+/// Milliseconds from an arbitrary origin (for durations).
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+fn post(msg: &FromWorker) {
+    use wasm_bindgen::JsCast;
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // Posting a string cannot fail.
+    let _ = scope.post_message(&msg.to_json().into());
+}
+
+/// Starts the worker: listens for messages and says it has started.
+pub fn run() {
+    use wasm_bindgen::prelude::*;
+    let service = Rc::new(RefCell::new(Service::new()));
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let onmessage =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let Some(msg) = ev
+                .data()
+                .as_string()
+                .and_then(|s| ToWorker::from_json(&s).ok())
+            else {
+                return;
+            };
+            match msg {
+                ToWorker::Highlight { id, text } => {
+                    let answer = service.borrow_mut().highlight(id, text);
+                    if let Some(a) = answer {
+                        post(&a);
+                    }
+                }
+                ToWorker::Load { base } => {
+                    if service.borrow_mut().begin_load() {
+                        wasm_bindgen_futures::spawn_local(load(service.clone(), base));
+                    }
+                }
+            }
+        });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&FromWorker::Started);
+}
+
+async fn load(service: Rc<RefCell<Service>>, base: String) {
+    let start = now_ms();
+    let progress = |p| post(&FromWorker::Progress(p));
+    let loaded = match crate::loader::load(&base, &progress).await {
+        Ok(l) => l,
+        Err(message) => {
+            service.borrow_mut().load_failed();
+            post(&FromWorker::Failed { message });
+            return;
+        }
+    };
+    match Engine::from_bundle(&loaded.bytes) {
+        Ok((engine, name)) => {
+            post(&FromWorker::Ready(ModelInfo {
+                name,
+                bytes: loaded.bytes.len() as u64,
+                sha256: loaded.manifest.sha256.clone(),
+                from_cache: loaded.from_cache,
+                load_ms: now_ms() - start,
+            }));
+            drop(loaded);
+            let answers = service.borrow_mut().ready(engine);
+            for a in answers {
+                post(&a);
+            }
+        }
+        Err(e) => {
+            // A bundle that passed its hash check but does not load is not
+            // worth keeping: the next try downloads it again.
+            crate::loader::forget_cached_model().await;
+            service.borrow_mut().load_failed();
+            post(&FromWorker::Failed {
+                message: e.to_string(),
+            });
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The components in headless Chromium: mount, set answers as the worker
+//! would, and compare the DOM (`cargo test -p app --target wasm32-unknown-unknown`).
+#![cfg(target_arch = "wasm32")]
+
+use app::client::{Client, Editor, Tagged};
+use app::protocol::Span;
+use app::{AppState, EditorPane, MatchPanel, Mode, SkillsPanel};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlElement, HtmlTextAreaElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Lets effects and rendering run.
+async fn tick() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+/// The UTF-16 span of the `nth` occurrence of `phrase`.
+fn span(text: &str, phrase: &str, skill: Option<&str>) -> Span {
+    let byte = text.find(phrase).unwrap();
+    let start = text[..byte].encode_utf16().count();
+    Span {
+        start,
+        end: start + phrase.encode_utf16().count(),
+        skill: skill.map(str::to_owned),
+        score: 0.9,
+    }
+}
+
+/// Mounts `view` in a fresh container with a detached client (the
+/// previous test's container is removed: element ids must stay unique).
+fn mount<V: IntoView + 'static>(
+    text: &str,
+    view: impl FnOnce() -> V + 'static,
+) -> (AppState, web_sys::Element) {
+    if let Some(old) = document().get_element_by_id("test-root") {
+        old.remove();
+    }
+    let container = document().create_element("div").unwrap();
+    container.set_id("test-root");
+    document().body().unwrap().append_child(&container).unwrap();
+    let app = AppState::new(Client::detached(), text.to_owned(), false);
+    let el: HtmlElement = container.clone().unchecked_into();
+    let handle = leptos::mount::mount_to(el, move || {
+        provide_context(app);
+        view()
+    });
+    std::mem::forget(handle);
+    (app, container)
+}
+
+fn answer(app: &AppState, editor: Editor, text: &str, spans: Vec<Span>) {
+    app.client.result(editor).set(Tagged {
+        text: text.to_owned(),
+        spans,
+        ..Default::default()
+    });
+}
+
+#[wasm_bindgen_test]
+async fn highlights_mirror_the_text_and_html_stays_text() {
+    let text = "<img src=x onerror=alert(1)> I write Python 😀 and SQL.\n";
+    let (app, root) = mount(text, || view! { <EditorPane editor=Editor::Cv/> });
+    answer(
+        &app,
+        Editor::Cv,
+        text,
+        vec![
+            span(text, "Python", Some("Python")),
+            span(text, "SQL", None),
+        ],
+    );
+    tick().await;
+    let backdrop = root.query_selector(".backdrop").unwrap().unwrap();
+    let marks = backdrop.query_selector_all("mark").unwrap();
+    assert_eq!(marks.length(), 2);
+    let first: web_sys::Element = marks.get(0).unwrap().unchecked_into();
+    assert_eq!(first.text_content().unwrap(), "Python");
+    assert!(first.class_list().contains("linked"));
+    // The backdrop holds the text itself (plus the final space), as text.
+    assert_eq!(backdrop.text_content().unwrap(), format!("{text} "));
+    assert!(root.query_selector("img").unwrap().is_none());
+    let ta: HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(ta.value(), text);
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("2 skills, 2 highlights"));
+}
+
+#[wasm_bindgen_test]
+async fn typing_keeps_highlights_that_the_edit_does_not_touch() {
+    let text = "Python and SQL";
+    let (app, root) = mount(text, || view! { <EditorPane editor=Editor::Cv/> });
+    answer(
+        &app,
+        Editor::Cv,
+        text,
+        vec![span(text, "Python", None), span(text, "SQL", None)],
+    );
+    tick().await;
+    // The user types in the middle; no answer yet.
+    let ta: HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    ta.set_value("Python and also SQL");
+    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    assert_eq!(
+        app.editor(Editor::Cv).text.get_untracked(),
+        "Python and also SQL"
+    );
+    let marks: Vec<String> = {
+        let list = root.query_selector_all("mark").unwrap();
+        (0..list.length())
+            .map(|i| list.get(i).unwrap().text_content().unwrap())
+            .collect()
+    };
+    assert_eq!(marks, ["Python", "SQL"]);
+    assert!(root.text_content().unwrap().contains("highlighting…"));
+}
+
+#[wasm_bindgen_test]
+async fn the_skills_panel_counts_and_selects_occurrences() {
+    let text = "Python, SQL and python again";
+    let (app, root) = mount(text, || {
+        view! {
+            <EditorPane editor=Editor::Cv/>
+            <SkillsPanel editor=Editor::Cv/>
+        }
+    });
+    let second = Span {
+        start: 16,
+        end: 22,
+        skill: Some("Python".into()),
+        score: 0.8,
+    };
+    answer(
+        &app,
+        Editor::Cv,
+        text,
+        vec![
+            span(text, "Python", Some("Python")),
+            span(text, "SQL", None),
+            second,
+        ],
+    );
+    tick().await;
+    let buttons = root.query_selector_all(".skill-list .skill").unwrap();
+    assert_eq!(buttons.length(), 2);
+    let python: HtmlElement = buttons.get(0).unwrap().unchecked_into();
+    assert_eq!(python.text_content().unwrap(), "Python×2");
+    assert!(python
+        .get_attribute("aria-label")
+        .unwrap()
+        .starts_with("Python, 2 times, canonical skill"));
+    let ta: HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    python.click();
+    assert_eq!(
+        (ta.selection_start().unwrap(), ta.selection_end().unwrap()),
+        (Some(0), Some(6))
+    );
+    python.click();
+    assert_eq!(
+        (ta.selection_start().unwrap(), ta.selection_end().unwrap()),
+        (Some(16), Some(22))
+    );
+    assert_eq!(
+        document().active_element().unwrap(),
+        ta.unchecked_into::<web_sys::Element>()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_match_panel_scores_job_skills_covered() {
+    let cv = "Rust, SQL, Docker";
+    let (app, root) = mount(cv, || view! { <MatchPanel/> });
+    app.mode.set(Mode::Match);
+    let job = "SQL, Kubernetes, Rust, Go";
+    app.editor(Editor::Job).text.set(job.to_owned());
+    answer(
+        &app,
+        Editor::Cv,
+        cv,
+        vec![
+            span(cv, "Rust", Some("Rust")),
+            span(cv, "SQL", Some("SQL")),
+            span(cv, "Docker", None),
+        ],
+    );
+    answer(
+        &app,
+        Editor::Job,
+        job,
+        vec![
+            span(job, "SQL", Some("SQL")),
+            span(job, "Kubernetes", None),
+            span(job, "Rust", Some("Rust")),
+            span(job, "Go", None),
+        ],
+    );
+    tick().await;
+    let score = root.query_selector(".score-value").unwrap().unwrap();
+    assert_eq!(score.text_content().unwrap(), "50%");
+    let missing = root
+        .query_selector(".match-list.missing")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert_eq!(missing, "Missing from the CV (2)KubernetesGo");
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("Your CV covers 2 of the 4 skills"));
+}

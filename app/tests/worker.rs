@@ -1,0 +1,123 @@
+//! The worker's message logic and its sentence cache, in headless Chromium
+//! (`cargo test -p app --target wasm32-unknown-unknown`), on the tiny
+//! random-weight bundle that `skills`' own tests use.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "../../skills/tests/common/mod.rs"]
+mod common;
+
+use app::engine::Engine;
+use app::protocol::{FromWorker, ToWorker};
+use app::service::Service;
+use skills::bundle::Bundle;
+use skills::model::Compute;
+use skills::offsets::OffsetMap;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TEXT: &str =
+    "We use Docker and ML daily 😀.\nPython • machine learning\nDocker again, and Python.";
+
+thread_local! {
+    /// One bundle for all: candle initialises some tensors at random, so
+    /// two tiny bundles need not agree.
+    static BUNDLE: Vec<u8> = common::tiny_bundle();
+}
+
+fn highlighter() -> skills::highlight::Highlighter {
+    BUNDLE.with(|b| {
+        Bundle::read(b)
+            .unwrap()
+            .into_highlighter(32, Compute::F32)
+            .unwrap()
+    })
+}
+
+fn engine() -> Engine {
+    Engine::new(highlighter())
+}
+
+/// The highlighter's own answer, in UTF-16 units.
+fn reference(text: &str) -> Vec<(usize, usize, Option<String>)> {
+    let h = highlighter();
+    let map = OffsetMap::new(text);
+    h.highlight(text)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let u = map.bytes_to_utf16(s.bytes).unwrap();
+            (u.start, u.end, s.skill)
+        })
+        .collect()
+}
+
+fn spans_of(msg: &FromWorker) -> Vec<(usize, usize, Option<String>)> {
+    match msg {
+        FromWorker::Spans { spans, .. } => spans
+            .iter()
+            .map(|s| (s.start, s.end, s.skill.clone()))
+            .collect(),
+        other => panic!("expected spans, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn requests_before_the_model_are_answered_when_it_is_ready() {
+    let mut service = Service::new();
+    assert!(service.begin_load());
+    assert!(!service.begin_load(), "one load at a time");
+    assert_eq!(service.highlight(1, "Python".into()), None);
+    assert_eq!(service.highlight(2, TEXT.into()), None);
+    let answers = service.ready(engine());
+    let ids: Vec<u64> = answers
+        .iter()
+        .map(|a| match a {
+            FromWorker::Spans { id, .. } => *id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(spans_of(&answers[1]), reference(TEXT));
+    assert!(!service.begin_load(), "no reload once a model is there");
+    let again = service.highlight(3, TEXT.into()).unwrap();
+    assert_eq!(spans_of(&again), reference(TEXT));
+}
+
+#[wasm_bindgen_test]
+fn only_changed_sentences_are_tagged_and_answers_do_not_change() {
+    let mut e = engine();
+    let first = e.highlight(TEXT).unwrap();
+    // "Python • machine learning" is two list items.
+    assert_eq!(first.sentences, 4);
+    assert_eq!(first.tagged, 4);
+    let again = e.highlight(TEXT).unwrap();
+    assert_eq!(again.tagged, 0, "all from the cache");
+    assert_eq!(again.spans, first.spans);
+
+    // Edit the middle sentence: one sentence is tagged, the answer is the
+    // highlighter's own for the new text.
+    let edited = TEXT.replace("• machine learning", "• deep machine learning");
+    let h = e.highlight(&edited).unwrap();
+    assert_eq!(h.tagged, 1);
+    let got: Vec<_> = h
+        .spans
+        .iter()
+        .map(|s| (s.start, s.end, s.skill.clone()))
+        .collect();
+    assert_eq!(got, reference(&edited));
+    // A repeated sentence is tagged once.
+    let twice = "Rust and Go.\nRust and Go.";
+    assert_eq!(e.highlight(twice).unwrap().tagged, 1);
+    assert!(e.highlight("").unwrap().spans.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn messages_are_json_strings() {
+    let msg = ToWorker::Highlight {
+        id: 9,
+        text: "<script>alert(1)</script>".into(),
+    };
+    let js = wasm_bindgen::JsValue::from_str(&msg.to_json());
+    assert_eq!(ToWorker::from_json(&js.as_string().unwrap()).unwrap(), msg);
+}

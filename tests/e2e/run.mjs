@@ -1,0 +1,295 @@
+// RoleMapper end to end, in Debian's headless Chromium driven by
+// playwright-core: the built site (dist/) with the real model.
+//
+//   node tests/e2e/run.mjs            (scripts/e2e.sh builds dist/ first)
+//
+// Serves dist/ on a free local port with its own server (so that the test
+// can stop it: the offline visit must work with no server at all), runs the
+// scenarios in order (they share one browser profile: the second visit
+// relies on the first's caches), saves screenshots and metrics.json under
+// target/e2e-artifacts/, and exits non-zero on the first failure.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:net';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(ROOT, 'target/e2e-artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Without the network flags Chromium keeps trying hosts it cannot reach.
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const MODEL_TIMEOUT = 120_000;
+
+const CV = `Jamie Lee, data engineer.
+Skills: Python, SQL, Docker and Kubernetes.
+I built ETL pipelines with Apache Spark and taught machine learning.`;
+const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> I know Python.`;
+
+mkdirSync(OUT, { recursive: true });
+const metrics = {};
+const step = (s) => console.log(`\n== ${s}`);
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** python3 http.server on dist/; `requests` counts the requests it logs. */
+async function serve(port) {
+  const server = { requests: [], proc: null };
+  server.proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  server.proc.stderr.on('data', (d) => {
+    for (const line of d.toString().split('\n')) {
+      const m = line.match(/"(GET|POST|HEAD) ([^ ]+)/);
+      if (m) server.requests.push(m[2]);
+    }
+  });
+  for (let i = 0; i < 100; i++) {
+    try { await fetch(`http://127.0.0.1:${port}/`); server.requests.length = 0; return server; } catch { }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the test server did not start');
+}
+
+const stop = (server) => new Promise((r) => { server.proc.on('exit', r); server.proc.kill(); });
+
+/** Marks in an editor's backdrop, with the textarea's text at their offsets. */
+async function marks(page, id = 'editor-cv') {
+  return page.evaluate((id) => {
+    const value = document.getElementById(id).value;
+    const units = (s) => s.length; // JS strings are UTF-16
+    return [...document.querySelectorAll(`#${id}-backdrop mark`)].map((m) => {
+      const start = Number(m.dataset.start);
+      return { text: m.textContent, at: value.slice(start, start + units(m.textContent)), linked: m.classList.contains('linked') };
+    });
+  }, id);
+}
+
+async function firstHighlightMs(page) {
+  await page.waitForSelector('#editor-cv-backdrop mark', { timeout: MODEL_TIMEOUT });
+  return page.evaluate(() => Math.round(performance.now()));
+}
+
+async function shot(page, name) {
+  const file = path.join(OUT, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`   screenshot ${path.relative(ROOT, file)}`);
+}
+
+function wasmSizes() {
+  const out = {};
+  for (const f of readdirSync(DIST).filter((f) => f.endsWith('.wasm'))) {
+    const raw = statSync(path.join(DIST, f)).size;
+    const gz = gzipSync(readFileSync(path.join(DIST, f)), { level: 9 }).length;
+    out[f.startsWith('worker') ? 'worker' : 'app'] = { file: f, raw, gzip: gz };
+  }
+  return out;
+}
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}/`;
+let server = await serve(port);
+const userDataDir = path.join(OUT, 'profile');
+const { rmSync } = await import('node:fs');
+rmSync(userDataDir, { recursive: true, force: true });
+// A persistent profile: the second visit must find the first's caches.
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
+});
+const problems = [];
+context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
+let page = context.pages()[0] ?? await context.newPage();
+const watch = (p) => p.on('console', (m) => {
+  if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+});
+watch(page);
+
+try {
+  metrics.wasm = wasmSizes();
+
+  step('first visit: the model downloads, typing a CV highlights skills');
+  await page.goto(base);
+  await page.locator('#editor-cv').pressSequentially(CV.slice(0, 40), { delay: 10 });
+  await page.locator('#editor-cv').fill(CV);
+  metrics.first_visit_load_to_first_highlight_ms = await firstHighlightMs(page);
+  await page.waitForFunction(() => !document.querySelector('.editor-summary').textContent.includes('highlighting'));
+  const found = await marks(page);
+  console.log('   marks:', found.map((m) => m.text).join(' | '));
+  assert.ok(found.length >= 3, 'several skills are highlighted');
+  for (const m of found) assert.equal(m.at, m.text, 'each mark covers exactly its text in the textarea');
+  assert.ok(found.some((m) => m.text === 'Python'), 'Python is highlighted');
+  const status = await page.locator('.status').textContent();
+  assert.match(status, /Model ready .*downloaded/);
+  metrics.marked_characters = found.reduce((n, m) => n + m.text.length, 0);
+  await shot(page, '01-first-highlight');
+
+  step('the CSP is enforced: an injected inline script does not run');
+  const inlineRan = await page.evaluate(async () => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.append(s);
+    await new Promise((r) => setTimeout(r, 50));
+    return window.__inline === 1;
+  });
+  assert.equal(inlineRan, false, 'inline script is blocked');
+  problems.length = 0; // the CSP report of that attempt is expected
+
+  step('no request leaves the page after the model has loaded');
+  const after = [];
+  const onRequest = (r) => after.push(r.url());
+  context.on('request', onRequest);
+  const served = server.requests.length;
+  await page.locator('#editor-cv').pressSequentially(' Also Rust and TypeScript.', { delay: 20 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#editor-cv-backdrop mark')].some((m) => m.textContent === 'Rust'), null, { timeout: 20_000 });
+  await page.waitForTimeout(1500);
+  context.off('request', onRequest);
+  assert.deepEqual(after, [], 'no browser request after load');
+  assert.deepEqual(server.requests.slice(served), [], 'the server saw nothing after load');
+
+  step('the skills panel: counts, select an occurrence, exports');
+  const skills = await page.locator('.skill-list .skill').allTextContents();
+  console.log('   skills:', skills.join(' | '));
+  assert.ok(skills.length >= 3);
+  await page.locator('.skill-list .skill', { hasText: 'Python' }).first().click();
+  const selected = await page.evaluate(() => {
+    const t = document.getElementById('editor-cv');
+    return { text: t.value.slice(t.selectionStart, t.selectionEnd), focused: document.activeElement === t };
+  });
+  assert.equal(selected.text, 'Python');
+  assert.ok(selected.focused, 'the editor has the focus after a skill is picked');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv, /^skill,linked,count,score,phrases\r\n/);
+  assert.match(csv, /Python/);
+  const [jdl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'JSON' }).click()]);
+  const json = JSON.parse(readFileSync(await jdl.path(), 'utf8'));
+  assert.ok(json.skills.some((s) => s.skill === 'Python'));
+  // Hovering a highlight shows its canonical skill and confidence.
+  const box = await page.locator('#editor-cv-backdrop mark', { hasText: 'Python' }).first().boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector('.tooltip');
+  const tip = await page.locator('.tooltip').textContent();
+  console.log('   tooltip:', tip);
+  assert.match(tip, /Python.*% confidence/);
+  await shot(page, '02-skills-panel-tooltip');
+
+  step('pasted HTML is plain text');
+  await page.locator('#editor-cv').fill(XSS);
+  await page.waitForFunction(() => document.querySelector('#editor-cv-backdrop').textContent.includes('<script>'));
+  await page.waitForTimeout(500);
+  const xss = await page.evaluate(() => ({
+    ran: window.__xss,
+    elements: document.querySelectorAll('#editor-cv-backdrop img, #editor-cv-backdrop script, .panel img').length,
+  }));
+  assert.equal(xss.ran, undefined);
+  assert.equal(xss.elements, 0);
+  await shot(page, '03-xss-as-text');
+
+  step('examples and match mode');
+  await page.getByRole('button', { name: 'Sample CV' }).click();
+  await page.waitForFunction(() => document.getElementById('editor-cv').value.startsWith('Alex Morgan'));
+  await page.getByRole('button', { name: 'Data science job' }).click();
+  await page.waitForSelector('#editor-job-backdrop mark', { timeout: 20_000 });
+  await page.waitForSelector('.score-value');
+  await page.waitForFunction(() => !document.querySelector('.workspace').textContent.includes('highlighting'));
+  const score = await page.locator('.score-value').textContent();
+  const shared = await page.locator('.match-list.shared li').allTextContents();
+  const missing = await page.locator('.match-list.missing li').allTextContents();
+  console.log(`   match ${score}; shared: ${shared.join(', ')}; missing: ${missing.join(', ')}`);
+  assert.match(score, /^\d+%$/);
+  assert.ok(shared.length > 0 && missing.length > 0);
+  metrics.example_match = { score, shared: shared.length, missing: missing.length };
+  // Undo brings back the previous text (examples are typed in, not set).
+  await shot(page, '04-match-mode');
+  for (const label of ['Digital marketing job', 'Frontend job', 'Legal job', 'Warehouse job']) {
+    await page.getByRole('button', { name: label }).click();
+    await page.waitForFunction(() => document.querySelector('#editor-job-backdrop mark') && !document.querySelector('.workspace').textContent.includes('highlighting'), null, { timeout: 20_000 });
+    const n = (await marks(page, 'editor-job')).length;
+    console.log(`   ${label}: ${n} highlights`);
+    assert.ok(n >= 2, `${label} has skills`);
+  }
+
+  step('dark theme and phone layout');
+  await page.getByRole('button', { name: /Switch to the dark theme/ }).click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await shot(page, '05-dark-match');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('button', { name: 'Highlight a text' }).click();
+  await shot(page, '06-phone-dark');
+  await page.getByRole('button', { name: /Switch to the light theme/ }).click();
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  step('embed page');
+  const embed = await context.newPage();
+  watch(embed);
+  await embed.setViewportSize({ width: 560, height: 420 });
+  const t0 = Date.now();
+  await embed.goto(`${base}?embed&text=${encodeURIComponent('Looking for a nurse with patient care, Excel and German skills.')}`);
+  await embed.waitForSelector('#editor-cv-backdrop mark', { timeout: MODEL_TIMEOUT });
+  console.log(`   embed: first highlight ${Date.now() - t0} ms, marks:`, (await marks(embed)).map((m) => m.text).join(' | '));
+  assert.equal(await embed.locator('header').count(), 0, 'no page header when embedded');
+  await embed.screenshot({ path: path.join(OUT, '07-embed.png') });
+  console.log('   screenshot target/e2e-artifacts/07-embed.png');
+  await embed.close();
+
+  step('second visit, online: model from the cache');
+  await page.goto(base);
+  await page.locator('#editor-cv').fill(CV);
+  metrics.cached_visit_load_to_first_highlight_ms = await firstHighlightMs(page);
+  assert.match(await page.locator('.status').textContent(), /from this browser's cache/);
+
+  step('third visit, offline and with the server stopped');
+  await stop(server);
+  await context.setOffline(true);
+  await page.reload();
+  await page.locator('#editor-cv').fill(CV);
+  metrics.offline_visit_load_to_first_highlight_ms = await firstHighlightMs(page);
+  assert.match(await page.locator('.status').textContent(), /from this browser's cache/);
+  assert.ok((await marks(page)).some((m) => m.text === 'Python'));
+  await shot(page, '08-offline');
+  await context.setOffline(false);
+  server = await serve(port);
+
+  step('a damaged model download shows the error and Retry');
+  const broken = await context.newPage();
+  // A fresh origin path has no cache entry for this file name... so route it.
+  await broken.route('**/model/manifest.json', (r) => r.fulfill({
+    contentType: 'application/json',
+    body: JSON.stringify({ file: 'missing.gguf', bytes: 10, sha256: '00', name: 'x' }),
+  }));
+  await broken.goto(base);
+  await broken.waitForSelector('.error[role=alert]', { timeout: MODEL_TIMEOUT });
+  const err = await broken.locator('.error[role=alert]').textContent();
+  console.log('   error:', err.trim());
+  assert.match(err, /could not be loaded/);
+  assert.equal(await broken.getByRole('button', { name: 'Retry' }).count(), 1);
+  await broken.screenshot({ path: path.join(OUT, '09-error-retry.png') });
+  await broken.unroute('**/model/manifest.json');
+  await broken.getByRole('button', { name: 'Retry' }).click();
+  await broken.waitForSelector('.status .ready', { timeout: MODEL_TIMEOUT });
+  await broken.close();
+
+  const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource|ERR_CONNECTION_REFUSED/.test(p));
+  assert.deepEqual(unexpected, [], 'no errors in the console');
+  console.log('\nall end-to-end checks passed');
+} catch (e) {
+  await shot(page, 'failure').catch(() => { });
+  console.error(e);
+  console.error('console/page problems:', problems);
+  process.exitCode = 1;
+} finally {
+  writeFileSync(path.join(OUT, 'metrics.json'), JSON.stringify(metrics, null, 2));
+  console.log('metrics:', JSON.stringify(metrics, null, 2));
+  await context.close();
+  await stop(server).catch(() => { });
+}
