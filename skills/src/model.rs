@@ -252,10 +252,13 @@ impl<'a> Weights<'a> {
                         weight: QMatMul::from_arc(w)?,
                         bias,
                     },
-                    Compute::F32 => Linear::Float(candle_nn::Linear::new(
-                        w.dequantize(self.vb.device())?,
-                        Some(bias),
-                    )),
+                    // Inference only: the weight is stored transposed, so the
+                    // matrix product reads it in order instead of repacking a
+                    // transposed view on every call (BENCHMARKS.md).
+                    Compute::F32 => Linear::Transposed {
+                        wt: w.dequantize(self.vb.device())?.t()?.contiguous()?,
+                        bias,
+                    },
                 })
             }
             None => Ok(Linear::Float(candle_nn::linear(
@@ -291,9 +294,11 @@ fn check_shape(w: &QTensor, expected: &[usize], name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A linear layer whose weight is f32 (trainable) or quantized.
+/// A linear layer whose weight is f32 (trainable), f32 stored transposed
+/// (`[in, out]`, inference from a bundle) or quantized.
 enum Linear {
     Float(candle_nn::Linear),
+    Transposed { wt: Tensor, bias: Tensor },
     Quantized { weight: QMatMul, bias: Tensor },
 }
 
@@ -301,6 +306,15 @@ impl Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         match self {
             Linear::Float(l) => l.forward(xs),
+            Linear::Transposed { wt, bias } => {
+                let (d_in, d_out) = wt.dims2()?;
+                let mut lead = xs.dims().to_vec();
+                lead.pop();
+                let rows = lead.iter().product::<usize>();
+                let ys = xs.reshape((rows, d_in))?.matmul(wt)?;
+                lead.push(d_out);
+                ys.reshape(lead)?.broadcast_add(bias)
+            }
             Linear::Quantized { weight, bias } => {
                 weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
             }

@@ -54,8 +54,17 @@ pub struct Loaded {
 pub fn read_jsonl(path: &Path) -> Result<Loaded> {
     let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut out = Loaded::default();
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+    for (i, line) in std::io::BufReader::new(f).split(b'\n').enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
+        // A line that is not UTF-8 (a damaged file) is one bad line, not a failed read.
+        let line = match String::from_utf8(line) {
+            Ok(l) => l,
+            Err(e) => {
+                out.bad
+                    .push((i + 1, format!("not UTF-8: {}", e.utf8_error())));
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }

@@ -293,3 +293,24 @@ fn sigkills_at_random_moments_lose_nothing() {
     );
     std::fs::remove_dir_all(data).unwrap();
 }
+
+#[test]
+fn corrupt_dataset_rows_are_counted_not_fatal() {
+    let data = scratch("corrupt");
+    toy_data(&data);
+    let train = data.join("toy.train.jsonl");
+    let mut bytes = std::fs::read(&train).unwrap();
+    bytes.extend_from_slice(b"{\"id\": \"cut-off\", \"words\": [\"py\n");
+    bytes.extend_from_slice(b"\xff\xfe not UTF-8 at all\n");
+    bytes.extend_from_slice(b"{\"id\":\"x\",\"source\":\"toy\",\"split\":\"train\",\"text\":\"a b\",\"words\":[\"a\",\"b\"],\"offsets\":[[0,1]],\"tags\":[\"O\",\"O\"],\"spans\":[]}\n");
+    std::fs::write(&train, bytes).unwrap();
+    let out = data.join("run");
+    let res = rolemapper_train(&data, &out, false)
+        .args(["--steps", "20"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{err}");
+    assert!(err.contains("3 malformed lines skipped"), "{err}");
+    std::fs::remove_dir_all(data).unwrap();
+}
