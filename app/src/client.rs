@@ -12,6 +12,23 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// The most characters of one text that are highlighted: the rest of a
+/// longer text stays in the editor, unhighlighted, and the page says so.
+/// This bounds the worker's work, the messages and the backdrop's DOM
+/// (a 10 MB paste would otherwise freeze the page).
+pub const MAX_CHARS: usize = 100_000;
+
+/// The part of `text` that is highlighted: its first [`MAX_CHARS`] characters.
+pub fn limited(text: &str) -> &str {
+    if text.len() <= MAX_CHARS {
+        return text;
+    }
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
 /// The two texts the app highlights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Editor {
@@ -216,12 +233,18 @@ impl Client {
     }
 
     /// The text of `editor` changed (already debounced by the editor).
+    /// Only its first [`MAX_CHARS`] characters are sent.
     pub fn submit(&self, editor: Editor, text: String) {
+        let text = match limited(&text).len() {
+            n if n < text.len() => text[..n].to_owned(),
+            _ => text,
+        };
         let req = INNER.with_borrow_mut(|inner| {
             let inner = inner.as_mut()?;
             inner.channels[editor.index()].submit(text, &mut inner.next_id)
         });
         if let Some((id, text)) = req {
+            sent(editor, &text);
             send(ToWorker::Highlight { id, text });
         }
     }
@@ -240,7 +263,18 @@ impl Client {
                 }
             }
             FromWorker::Progress(p) => self.model.set(ModelState::Loading(p)),
-            FromWorker::Ready(info) => self.model.set(ModelState::Ready(info)),
+            FromWorker::Ready(info) => {
+                crate::dom::mark("rm-model-ready");
+                // The worker's load steps, for the benchmarks (scripts/e2e-bench.sh).
+                if let Some(root) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.document_element())
+                {
+                    let steps = serde_json::to_string(&info.steps).unwrap_or_default();
+                    let _ = root.set_attribute("data-rm-load-steps", &steps);
+                }
+                self.model.set(ModelState::Ready(info))
+            }
             FromWorker::Failed { message } => self.model.set(ModelState::Failed(message)),
             FromWorker::Spans {
                 id,
@@ -250,6 +284,14 @@ impl Client {
                 sentences,
             } => {
                 if let Some((editor, text)) = self.answered(id) {
+                    // When these highlights are on screen (the frame after
+                    // they are rendered): `rm-applied:<editor>:<UTF-16 length>`.
+                    let name = format!(
+                        "rm-applied:{}:{}",
+                        editor.textarea_id(),
+                        text.encode_utf16().count()
+                    );
+                    request_animation_frame(move || crate::dom::mark(&name));
                     self.results[editor.index()].set(Tagged {
                         text,
                         spans,
@@ -278,10 +320,22 @@ impl Client {
             Some((text.map(|t| (editor, t)), next))
         })?;
         if let Some((id, text)) = next {
+            if let Some((editor, _)) = &shown {
+                sent(*editor, &text);
+            }
             send(ToWorker::Highlight { id, text });
         }
         shown
     }
+}
+
+/// Marks when a text goes to the worker: `rm-send:<editor>:<UTF-16 length>`.
+fn sent(editor: Editor, text: &str) {
+    crate::dom::mark(&format!(
+        "rm-send:{}:{}",
+        editor.textarea_id(),
+        text.encode_utf16().count()
+    ));
 }
 
 fn send(msg: ToWorker) {
@@ -315,5 +369,14 @@ mod tests {
         assert_eq!(c.submit("abc".into(), &mut id), None, "already answered");
         assert_eq!(c.submit("x".into(), &mut id), Some((3, "x".into())));
         assert_eq!(c.submit("x".into(), &mut id), None, "already in flight");
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_the_limit_on_a_character_boundary() {
+        assert_eq!(limited("short"), "short");
+        let long = "é".repeat(MAX_CHARS + 10);
+        assert_eq!(limited(&long).chars().count(), MAX_CHARS);
+        let exact = "a".repeat(MAX_CHARS);
+        assert_eq!(limited(&exact).len(), MAX_CHARS);
     }
 }

@@ -8,7 +8,8 @@
 
 use crate::protocol::Span;
 use skills::bundle::{Bundle, BundleError};
-use skills::highlight::{HighlightError, Highlighter};
+use skills::encode::WordPieces;
+use skills::highlight::{HighlightError, Highlighter, Linker};
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
 use skills::text::SentenceSplitter;
@@ -46,9 +47,35 @@ pub struct Highlighted {
 impl Engine {
     /// Reads and verifies `bundle` and builds the highlighter.
     pub fn from_bundle(bundle: &[u8]) -> Result<(Self, String), BundleError> {
+        Self::from_bundle_timed(bundle, &mut Vec::new())
+    }
+
+    /// [`Engine::from_bundle`], adding each step's milliseconds to `steps`
+    /// (the steps of [`Bundle::into_highlighter`], one by one).
+    pub fn from_bundle_timed(
+        bundle: &[u8],
+        steps: &mut Vec<(String, f64)>,
+    ) -> Result<(Self, String), BundleError> {
+        let now = crate::service::now_ms;
+        let mut t = now();
+        let mut step = |name: &str| {
+            let n = now();
+            steps.push((name.to_owned(), n - t));
+            t = n;
+        };
         let bundle = Bundle::read(bundle)?;
+        step("bundle_read_and_checksum");
         let name = bundle.name.clone();
-        let highlighter = bundle.into_highlighter(MAX_LEN, Compute::F32)?;
+        let device = candle_core::Device::Cpu;
+        let tagger = bundle.tagger(&device, Compute::F32)?;
+        step("tagger_build");
+        let pieces = WordPieces::from_json(bundle.tokenizer_json.as_bytes(), MAX_LEN)
+            .map_err(|e| BundleError::TokenizerMismatch(e.to_string()))?;
+        step("tokenizer_build");
+        let linker = Linker::new(&bundle.lexicon)
+            .map_err(|e| BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}")))?;
+        step("linker_build");
+        let highlighter = Highlighter::new(tagger, pieces, Some(linker), device);
         Ok((Self::new(highlighter), name))
     }
 

@@ -3,10 +3,14 @@
 //! progress, checked against the manifest, and kept in the Cache API so
 //! that the next visit starts without the network.
 //!
-//! Trust: a cached bundle is used when its SHA-256 equals the manifest's.
-//! When the manifest cannot be fetched (offline), the cached manifest and
-//! bundle are used if the bundle's hash equals the cached manifest's; the
-//! bundle's own checksum is checked again by [`skills::bundle::Bundle::read`].
+//! Trust: a download is used only when its SHA-256 (computed as it streams)
+//! equals the manifest's. A cached bundle is used when the manifest stored
+//! with it names the same SHA-256 and size as the site's manifest (or,
+//! offline, as is); it is not hashed again here, because
+//! [`skills::bundle::Bundle::read`] checks the file's own whole-file SHA-256
+//! anyway, and a copy that fails it is deleted and downloaded again
+//! (`service`). Hashing 20 MB twice cost the cached start about a third of a
+//! second.
 
 use crate::protocol::Progress;
 use js_sys::{Object, Reflect, Uint8Array};
@@ -164,9 +168,21 @@ async fn download(
 
 /// The manifest and bundle, from the network or the cache (see the module
 /// doc). Errors are messages for the user.
-pub async fn load(base: &str, progress: &dyn Fn(Progress)) -> Result<Loaded, String> {
+pub async fn load(
+    base: &str,
+    progress: &dyn Fn(Progress),
+    steps: &mut Vec<(String, f64)>,
+) -> Result<Loaded, String> {
+    let now = crate::service::now_ms;
+    let mut t = now();
+    let mut step = move |steps: &mut Vec<(String, f64)>, name: &str| {
+        let n = now();
+        steps.push((name.to_owned(), n - t));
+        t = n;
+    };
     let manifest_url = format!("{base}{MODEL_DIR}manifest.json");
     let cache = open_cache().await;
+    step(steps, "cache_open");
     progress(Progress::Manifest);
     let online = match fetch(&manifest_url).await {
         Ok(resp) if resp.ok() => Some(Manifest::parse(&body_text(&resp).await?)?),
@@ -178,16 +194,36 @@ pub async fn load(base: &str, progress: &dyn Fn(Progress)) -> Result<Loaded, Str
         }
         Err(_) => None,
     };
+    step(steps, "manifest_fetch");
     let Some(manifest) = online else {
-        return load_offline(cache.as_ref(), &manifest_url, base, progress).await;
+        let loaded = load_offline(cache.as_ref(), &manifest_url, base, progress).await;
+        step(steps, "cache_read");
+        return loaded;
     };
     let bundle_url = format!("{base}{MODEL_DIR}{}", manifest.file);
 
     if let Some(cache) = &cache {
+        // The manifest stored with the cached bundle must name this bundle.
+        let same = match cached(cache, &manifest_url).await {
+            Some(resp) => body_text(&resp)
+                .await
+                .ok()
+                .and_then(|j| Manifest::parse(&j).ok())
+                .is_some_and(|m| m.sha256 == manifest.sha256 && m.bytes == manifest.bytes),
+            None => false,
+        };
         if let Some(resp) = cached(cache, &bundle_url).await {
             progress(Progress::Loading { from_cache: true });
             if let Ok(bytes) = body_bytes(&resp).await {
-                if sha256_hex(&bytes) == manifest.sha256 {
+                step(steps, "cache_read");
+                let ok = if same && bytes.len() as u64 == manifest.bytes {
+                    true
+                } else {
+                    let ok = sha256_hex(&bytes) == manifest.sha256;
+                    step(steps, "cache_sha256");
+                    ok
+                };
+                if ok {
                     return Ok(Loaded {
                         bytes,
                         manifest,
@@ -208,6 +244,7 @@ pub async fn load(base: &str, progress: &dyn Fn(Progress)) -> Result<Loaded, Str
         ));
     }
     let (bytes, sha) = download(&resp, manifest.bytes, progress).await?;
+    step(steps, "download_and_sha256");
     if sha != manifest.sha256 {
         return Err(format!(
             "the downloaded model is damaged: {} bytes with SHA-256 {sha}, but the manifest says {} bytes with {}",
@@ -219,6 +256,7 @@ pub async fn load(base: &str, progress: &dyn Fn(Progress)) -> Result<Loaded, Str
     progress(Progress::Loading { from_cache: false });
     if let Some(cache) = &cache {
         store(cache, &manifest_url, &bundle_url, &bytes, &manifest).await;
+        step(steps, "cache_store");
     }
     Ok(Loaded {
         bytes,
@@ -242,7 +280,8 @@ async fn load_offline(
     let resp = cached(cache, &bundle_url).await.ok_or(OFFLINE)?;
     progress(Progress::Loading { from_cache: true });
     let bytes = body_bytes(&resp).await?;
-    if sha256_hex(&bytes) != manifest.sha256 {
+    // Not hashed again: `Bundle::read` checks the file's own SHA-256.
+    if bytes.len() as u64 != manifest.bytes {
         forget(cache).await;
         return Err(format!(
             "the saved copy of the model is damaged and was deleted; {OFFLINE}"

@@ -72,6 +72,9 @@ pub struct ModelInfo {
     pub from_cache: bool,
     /// Milliseconds from the load request to a usable model.
     pub load_ms: f64,
+    /// Where those milliseconds went: each loading step and its duration.
+    #[serde(default)]
+    pub steps: Vec<(String, f64)>,
 }
 
 /// One highlighted skill, in the units the page needs.

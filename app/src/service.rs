@@ -30,6 +30,11 @@ impl Service {
     /// Answers a highlight request now, or keeps it until the model is
     /// loaded (`None`).
     pub fn highlight(&mut self, id: u64, text: String) -> Option<FromWorker> {
+        // The page sends at most this much; a longer text is cut here too.
+        let text = match crate::client::limited(&text).len() {
+            n if n < text.len() => text[..n].to_owned(),
+            _ => text,
+        };
         let Some(engine) = self.engine.as_mut() else {
             self.waiting.push((id, text));
             return None;
@@ -129,37 +134,51 @@ pub fn run() {
 async fn load(service: Rc<RefCell<Service>>, base: String) {
     let start = now_ms();
     let progress = |p| post(&FromWorker::Progress(p));
-    let loaded = match crate::loader::load(&base, &progress).await {
-        Ok(l) => l,
-        Err(message) => {
-            service.borrow_mut().load_failed();
-            post(&FromWorker::Failed { message });
-            return;
-        }
-    };
-    match Engine::from_bundle(&loaded.bytes) {
-        Ok((engine, name)) => {
-            post(&FromWorker::Ready(ModelInfo {
-                name,
-                bytes: loaded.bytes.len() as u64,
-                sha256: loaded.manifest.sha256.clone(),
-                from_cache: loaded.from_cache,
-                load_ms: now_ms() - start,
-            }));
-            drop(loaded);
-            let answers = service.borrow_mut().ready(engine);
-            for a in answers {
-                post(&a);
+    // A cached bundle is not hashed again (see `loader`): if it is damaged,
+    // `Bundle::read`'s own checksum fails, the cache is emptied and the
+    // bundle is downloaded once more.
+    for attempt in 0..2 {
+        let mut steps = Vec::new();
+        let loaded = match crate::loader::load(&base, &progress, &mut steps).await {
+            Ok(l) => l,
+            Err(message) => {
+                service.borrow_mut().load_failed();
+                post(&FromWorker::Failed { message });
+                return;
             }
-        }
-        Err(e) => {
-            // A bundle that passed its hash check but does not load is not
-            // worth keeping: the next try downloads it again.
-            crate::loader::forget_cached_model().await;
-            service.borrow_mut().load_failed();
-            post(&FromWorker::Failed {
-                message: e.to_string(),
-            });
+        };
+        match Engine::from_bundle_timed(&loaded.bytes, &mut steps) {
+            Ok((engine, name)) => {
+                let load_ms = now_ms() - start;
+                steps.push(("total".into(), load_ms));
+                post(&FromWorker::Ready(ModelInfo {
+                    name,
+                    bytes: loaded.bytes.len() as u64,
+                    sha256: loaded.manifest.sha256.clone(),
+                    from_cache: loaded.from_cache,
+                    load_ms,
+                    steps,
+                }));
+                drop(loaded);
+                let answers = service.borrow_mut().ready(engine);
+                for a in answers {
+                    post(&a);
+                }
+                return;
+            }
+            Err(e) => {
+                // A bundle that passed its checks but does not load is not
+                // worth keeping: the next try downloads it again.
+                crate::loader::forget_cached_model().await;
+                if loaded.from_cache && attempt == 0 {
+                    continue;
+                }
+                service.borrow_mut().load_failed();
+                post(&FromWorker::Failed {
+                    message: e.to_string(),
+                });
+                return;
+            }
         }
     }
 }

@@ -237,3 +237,59 @@ async fn the_match_panel_scores_job_skills_covered() {
         .unwrap()
         .contains("Your CV covers 2 of the 4 skills"));
 }
+
+#[wasm_bindgen_test]
+async fn skill_names_with_html_render_as_text() {
+    let evil = "<img src=x onerror=alert(1)>";
+    let cv = "Rust and SQL";
+    let (app, root) = mount(cv, || {
+        view! {
+            <EditorPane editor=Editor::Cv/>
+            <SkillsPanel editor=Editor::Cv/>
+            <MatchPanel/>
+        }
+    });
+    let job = "SQL and Rust";
+    app.editor(Editor::Job).text.set(job.to_owned());
+    answer(
+        &app,
+        Editor::Cv,
+        cv,
+        vec![span(cv, "Rust", Some(evil)), span(cv, "SQL", Some("SQL"))],
+    );
+    answer(
+        &app,
+        Editor::Job,
+        job,
+        vec![span(job, "SQL", Some("SQL")), span(job, "Rust", Some(evil))],
+    );
+    tick().await;
+    assert_eq!(
+        root.query_selector_all("img").unwrap().length(),
+        0,
+        "no element from a skill name"
+    );
+    let pills = root.query_selector(".skill-list").unwrap().unwrap();
+    assert!(pills.text_content().unwrap().contains(evil));
+    let shared = root.query_selector(".match-list.shared").unwrap().unwrap();
+    assert!(shared.text_content().unwrap().contains(evil));
+}
+
+#[wasm_bindgen_test]
+async fn a_text_over_the_limit_is_highlighted_up_to_it_and_says_so() {
+    let (app, root) = mount("", || view! { <EditorPane editor=Editor::Cv/> });
+    let text = "Rust. ".repeat(app::MAX_CHARS / 6 + 100);
+    app.editor(Editor::Cv).text.set(text.clone());
+    tick().await;
+    let notice = root.query_selector(".limit-notice").unwrap().unwrap();
+    assert_eq!(
+        notice.text_content().unwrap(),
+        format!(
+            "This text has {} characters; RoleMapper highlights the first {}.",
+            app::thousands(text.len()),
+            app::thousands(app::MAX_CHARS)
+        )
+    );
+    let backdrop = root.query_selector(".backdrop").unwrap().unwrap();
+    assert!(backdrop.text_content().unwrap().chars().count() <= app::MAX_CHARS + 1);
+}

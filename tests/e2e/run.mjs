@@ -24,6 +24,10 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MODEL_TIMEOUT = 120_000;
+// The page highlights at most this many characters (app/src/client.rs MAX_CHARS).
+const MAX_CHARS = 100_000;
+// How long the no-network check types (seconds).
+const TYPING_S = Number(process.env.E2E_TYPING_S || 60);
 
 const CV = `Jamie Lee, data engineer.
 Skills: Python, SQL, Docker and Kubernetes.
@@ -106,6 +110,18 @@ rmSync(userDataDir, { recursive: true, force: true });
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
 });
+// Every text the page posts to the worker: the longest one is checked.
+await context.addInitScript(() => {
+  const post = Worker.prototype.postMessage;
+  window.__maxToWorker = 0;
+  Worker.prototype.postMessage = function (m, ...rest) {
+    try {
+      const t = JSON.parse(m).text;
+      if (typeof t === 'string') window.__maxToWorker = Math.max(window.__maxToWorker, [...t].length);
+    } catch { }
+    return post.call(this, m, ...rest);
+  };
+});
 const problems = [];
 context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
 let page = context.pages()[0] ?? await context.newPage();
@@ -152,9 +168,24 @@ try {
   await page.locator('#editor-cv').pressSequentially(' Also Rust and TypeScript.', { delay: 20 });
   await page.waitForFunction(() => [...document.querySelectorAll('#editor-cv-backdrop mark')].some((m) => m.textContent === 'Rust'), null, { timeout: 20_000 });
   await page.waitForTimeout(1500);
+  // Then type continuously for TYPING_S seconds.
+  const words = ' Python SQL Docker Kubernetes Rust teamwork Excel'.split('');
+  const typingEnd = Date.now() + TYPING_S * 1000;
+  let typed = 0;
+  while (Date.now() < typingEnd) {
+    await page.keyboard.type(words[typed % words.length], { delay: 0 });
+    typed++;
+    await page.waitForTimeout(30);
+  }
+  await page.waitForFunction(() => !document.querySelector('.editor-summary').textContent.includes('highlighting'), null, { timeout: 30_000 });
   context.off('request', onRequest);
+  console.log(`   typed ${typed} characters over ${TYPING_S} s; browser requests ${after.length}, server requests ${server.requests.length - served}`);
+  // The browser itself may check the service worker's script for an update
+  // (a GET of /sw.js with no page data, not made by the page): allowed, counted.
+  const seen = server.requests.slice(served);
+  metrics.no_network_typing = { seconds: TYPING_S, characters: typed, browser_requests: after.length, server_requests: seen };
   assert.deepEqual(after, [], 'no browser request after load');
-  assert.deepEqual(server.requests.slice(served), [], 'the server saw nothing after load');
+  assert.deepEqual(seen.filter((r) => r !== '/sw.js'), [], 'the server saw nothing after load but a service worker update check');
 
   step('the skills panel: counts, select an occurrence, exports');
   const skills = await page.locator('.skill-list .skill').allTextContents();
@@ -241,6 +272,103 @@ try {
   await embed.screenshot({ path: path.join(OUT, '07-embed.png') });
   console.log('   screenshot target/e2e-artifacts/07-embed.png');
   await embed.close();
+
+  step('embed page: HTML in the text parameter is text');
+  const xssEmbed = await context.newPage();
+  watch(xssEmbed);
+  let dialogs = 0;
+  xssEmbed.on('dialog', (d) => { dialogs++; d.dismiss().catch(() => { }); });
+  const payload = '<img src=x onerror="alert(1);window.__xss=1"><script>alert(2);window.__xss=2</script><svg onload="alert(3)"></svg> Python';
+  await xssEmbed.goto(`${base}?embed&text=${encodeURIComponent(payload)}`);
+  // Highlighted (the answer for the text came), whatever it found.
+  await xssEmbed.waitForFunction(() => document.querySelector('.editor-summary')?.textContent.includes('updated in'), null, { timeout: MODEL_TIMEOUT });
+  await xssEmbed.waitForTimeout(300);
+  console.log('   embed with HTML:', await xssEmbed.locator('.editor-summary').textContent());
+  const embedXss = await xssEmbed.evaluate(() => ({
+    ran: window.__xss,
+    elements: document.querySelectorAll('body img, body svg, main script').length,
+    value: document.getElementById('editor-cv').value,
+  }));
+  assert.equal(embedXss.ran, undefined, 'no payload ran');
+  assert.equal(embedXss.elements, 0, 'no element from the payload');
+  assert.equal(dialogs, 0, 'no dialog');
+  assert.equal(embedXss.value, payload, 'the payload is the text');
+  problems.length = 0; // a CSP report of the blocked attempt would be expected
+  await xssEmbed.close();
+
+  step('a 10 MB paste: the page stays responsive and says what it highlights');
+  {
+    const big = await context.newPage();
+    watch(big);
+    await big.goto(base);
+    await big.waitForSelector('.status .ready', { timeout: MODEL_TIMEOUT });
+    const cdp = await context.newCDPSession(big);
+    await cdp.send('Performance.enable');
+    const heap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage').catch(() => { });
+      const { metrics: m } = await cdp.send('Performance.getMetrics');
+      return m.find((x) => x.name === 'JSHeapUsedSize').value;
+    };
+    const workerHeap = async () => {
+      const w = big.workers()[0];
+      if (!w) return null;
+      return w.evaluate(() => (self.performance && performance.memory) ? performance.memory.usedJSHeapSize : null).catch(() => null);
+    };
+    const before = { page: await heap(), worker: await workerHeap() };
+    await big.evaluate(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); })
+        .observe({ type: 'longtask', buffered: true });
+    });
+    const sample = readFileSync(path.join(ROOT, 'app/examples/cv.txt'), 'utf8');
+    const t0 = Date.now();
+    // As a paste does: the whole value at once, then one input event.
+    const chars = await big.evaluate((sample) => {
+      let text = '';
+      while (text.length < 10_000_000) text += sample + '\n';
+      const ta = document.getElementById('editor-cv');
+      ta.focus();
+      ta.value = text;
+      ta.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));
+      return text.length;
+    }, sample);
+    const inputMs = Date.now() - t0;
+    // Frames keep coming while the worker highlights.
+    const rafs = [];
+    let done = false;
+    const finished = big.waitForFunction(() => document.querySelector('#editor-cv-backdrop mark')
+      && !document.querySelector('.editor-summary').textContent.includes('highlighting'), null, { timeout: 120_000, polling: 100 })
+      .then(() => { done = true; });
+    while (!done && rafs.length < 200) {
+      const r0 = Date.now();
+      await big.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+      rafs.push(Date.now() - r0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await finished;
+    const totalMs = Date.now() - t0;
+    const notice = await big.locator('.limit-notice').textContent();
+    console.log(`   notice: ${notice}`);
+    assert.match(notice, new RegExp(`This text has ${chars.toLocaleString('en-US')} characters; RoleMapper highlights the first ${MAX_CHARS.toLocaleString('en-US')}`));
+    const backdropChars = await big.evaluate(() => document.getElementById('editor-cv-backdrop').textContent.length);
+    assert.ok(backdropChars <= MAX_CHARS + 1, 'the backdrop mirrors only the highlighted part');
+    const maxToWorker = await big.evaluate(() => window.__maxToWorker);
+    assert.ok(maxToWorker <= MAX_CHARS, `the worker got at most ${MAX_CHARS} characters (got ${maxToWorker})`);
+    const longTasks = await big.evaluate(() => window.__longTasks);
+    const maxRaf = Math.max(...rafs);
+    assert.ok(maxRaf < 5000, `a frame came within 5 s (longest wait ${maxRaf} ms)`);
+    const afterHeap = { page: await heap(), worker: await workerHeap() };
+    metrics.huge_paste = {
+      characters: chars, highlighted: MAX_CHARS, input_event_ms: inputMs, to_highlights_ms: totalMs,
+      marks: (await marks(big)).length, raf_round_trips: rafs.length, raf_round_trip_max_ms: maxRaf,
+      long_tasks: longTasks.length, long_task_max_ms: Math.round(Math.max(0, ...longTasks)),
+      max_chars_sent_to_worker: maxToWorker, js_heap_before: before, js_heap_after: afterHeap,
+    };
+    console.log('   huge paste:', JSON.stringify(metrics.huge_paste));
+    await shot(big, '10-huge-paste');
+    await cdp.detach();
+    await big.close();
+  }
 
   step('second visit, online: model from the cache');
   await page.goto(base);

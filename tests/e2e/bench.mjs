@@ -1,0 +1,177 @@
+// RoleMapper's live-typing and cold-start figures (issue 7), in Debian's
+// headless Chromium through playwright-core, on the built site (dist/).
+//
+//   node tests/e2e/bench.mjs     (scripts/e2e-bench.sh builds dist/ first)
+//
+// (a) keystroke → highlights: a 600-word CV (the sample CV, repeated), the
+//     caret in its middle, one character at a time with a pause longer than
+//     the debounce after each answer. Latency = the page's `rm-applied` mark
+//     for that text (set in the animation frame after the highlights were
+//     rendered, i.e. just before they are painted) − the keydown event's
+//     timeStamp. Measured with the default (no debounce: sent at once when
+//     the worker is idle, the latest text queued while it works) and with
+//     `?debounce=150` (the former fixed debounce); `*_after_send_*` excludes
+//     the debounce wait (from the page's `rm-send` mark).
+// (b) cold start: navigationStart → model ready (`rm-model-ready`) → first
+//     highlight (first `rm-applied`), on a fresh profile (empty caches) and
+//     on a second load in the same profile; median of 3 each, with the
+//     worker's own per-step breakdown (`data-rm-load-steps`).
+// Writes target/e2e-artifacts/bench.json. Never asserts timings.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(ROOT, 'target/e2e-artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const KEYS = Number(process.env.BENCH_KEYS || 120);
+const RUNS = Number(process.env.BENCH_RUNS || 3);
+mkdirSync(OUT, { recursive: true });
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+const port = await freePort();
+const base = `http://127.0.0.1:${port}/`;
+const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST],
+  { stdio: 'ignore' });
+for (let i = 0; i < 100; i++) {
+  try { await fetch(base); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] * 10) / 10;
+};
+const median = (xs) => pct(xs, 50);
+
+const sample = readFileSync(path.join(ROOT, 'app/examples/cv.txt'), 'utf8').trim();
+let cvWords = [];
+while (cvWords.length < 600) cvWords = cvWords.concat(sample.split(/(\s+)/));
+// 600 words, whitespace (line breaks included) kept.
+let cv = ''; let n = 0;
+for (const w of cvWords) { if (/\S/.test(w)) { if (n === 600) break; n++; } cv += w; }
+
+async function launch(dir) {
+  return chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
+  });
+}
+
+async function keystrokes(context, debounce) {
+  const page = await context.newPage();
+  await page.goto(`${base}${debounce === null ? '' : `?debounce=${debounce}`}`);
+  await page.waitForSelector('.status .ready', { timeout: 120_000 });
+  await page.locator('#editor-cv').fill(cv);
+  await page.waitForFunction(() => document.querySelector('#editor-cv-backdrop mark')
+    && !document.querySelector('.editor-summary').textContent.includes('highlighting'), null, { timeout: 60_000 });
+  await page.evaluate((cv) => {
+    const ta = document.getElementById('editor-cv');
+    let mid = Math.floor(cv.length / 2);
+    while (mid < cv.length && cv[mid] !== ' ') mid++;
+    ta.focus();
+    ta.setSelectionRange(mid, mid);
+    window.__kd = [];
+    ta.addEventListener('keydown', (e) => window.__kd.push(e.timeStamp), true);
+  }, cv);
+  const typed = ' Python SQL Docker Kubernetes and Apache Spark for ETL';
+  const total = [], afterSend = [], worker = [];
+  for (let i = 0; i < KEYS; i++) {
+    const ch = typed[i % typed.length];
+    const len = cv.length + i + 1;
+    await page.keyboard.type(ch);
+    const r = await page.waitForFunction((len) => {
+      const a = performance.getEntriesByName(`rm-applied:editor-cv:${len}`)[0];
+      if (!a) return null;
+      const s = performance.getEntriesByName(`rm-send:editor-cv:${len}`)[0];
+      const kd = window.__kd[window.__kd.length - 1];
+      const summary = document.querySelector('#editor-cv-summary').textContent;
+      const ms = Number((summary.match(/updated in (\d+) ms/) || [])[1]);
+      return { total: a.startTime - kd, afterSend: s ? a.startTime - s.startTime : null, worker: ms };
+    }, len, { timeout: 30_000, polling: 'raf' }).then((h) => h.jsonValue());
+    total.push(r.total);
+    if (r.afterSend !== null) afterSend.push(r.afterSend);
+    if (!Number.isNaN(r.worker)) worker.push(r.worker);
+    await page.waitForTimeout(Math.max(200, (debounce ?? 0) + 50));
+  }
+  await page.close();
+  return {
+    debounce_ms: debounce ?? 0, keystrokes: total.length, words: 600, chars: cv.length,
+    p50_ms: pct(total, 50), p95_ms: pct(total, 95), max_ms: pct(total, 100),
+    after_send_p50_ms: pct(afterSend, 50), after_send_p95_ms: pct(afterSend, 95),
+    worker_p50_ms: pct(worker, 50), worker_p95_ms: pct(worker, 95),
+  };
+}
+
+async function visit(context) {
+  const page = await context.newPage();
+  const text = 'Data engineer: Python, SQL, Docker and Kubernetes; ETL pipelines with Apache Spark.';
+  await page.goto(`${base}?text=${encodeURIComponent(text)}`);
+  await page.waitForFunction(() => performance.getEntriesByName('rm-model-ready').length
+    && performance.getEntriesByType('mark').some((m) => m.name.startsWith('rm-applied:')), null, { timeout: 120_000 });
+  const r = await page.evaluate(() => ({
+    ready: performance.getEntriesByName('rm-model-ready')[0].startTime,
+    first: performance.getEntriesByType('mark').find((m) => m.name.startsWith('rm-applied:')).startTime,
+    steps: JSON.parse(document.documentElement.dataset.rmLoadSteps || '[]'),
+    status: document.querySelector('.status').textContent,
+  }));
+  await page.close();
+  return r;
+}
+
+const result = {};
+try {
+  const first = [], cached = [];
+  for (let i = 0; i < RUNS; i++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rm-bench-'));
+    const context = await launch(dir);
+    first.push(await visit(context));
+    cached.push(await visit(context));
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`run ${i + 1}: first ${Math.round(first.at(-1).first)} ms (ready ${Math.round(first.at(-1).ready)}), cached ${Math.round(cached.at(-1).first)} ms (ready ${Math.round(cached.at(-1).ready)})`);
+  }
+  const steps = (vs) => {
+    const out = {};
+    for (const v of vs) for (const [k, ms] of v.steps) (out[k] ??= []).push(ms);
+    return Object.fromEntries(Object.entries(out).map(([k, xs]) => [k, median(xs)]));
+  };
+  result.cold_start_ms = median(first.map((v) => v.first));
+  result.cached_start_ms = median(cached.map((v) => v.first));
+  result.model_ready_ms_first = median(first.map((v) => v.ready));
+  result.model_ready_ms_cached = median(cached.map((v) => v.ready));
+  result.worker_steps_ms_first = steps(first);
+  result.worker_steps_ms_cached = steps(cached);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rm-bench-'));
+  const context = await launch(dir);
+  // The default: sent at once when the worker is idle (app/src/lib.rs DEBOUNCE_MS = 0).
+  const def = await keystrokes(context, null);
+  console.log('keystrokes, default (adaptive):', JSON.stringify(def));
+  const fixed = await keystrokes(context, 150);
+  console.log('keystrokes, 150 ms debounce:', JSON.stringify(fixed));
+  await context.close();
+  rmSync(dir, { recursive: true, force: true });
+  result.keystroke_p50_ms = def.p50_ms;
+  result.keystroke_p95_ms = def.p95_ms;
+  result.keystroke_after_send_p50_ms = def.after_send_p50_ms;
+  result.keystroke_after_send_p95_ms = def.after_send_p95_ms;
+  result.keystroke = def;
+  result.keystroke_debounce_150ms = fixed;
+  result.notes = 'keystroke: keydown timeStamp -> requestAnimationFrame after the new highlights were rendered, 600-word CV edited in the middle; includes the debounce (keystroke.debounce_ms: 0 by default, sent at once when the worker is idle); after_send excludes it. start: navigationStart -> first highlight of a ?text= page; model_ready: -> the Ready message. Chromium headless, localhost, this machine.';
+  writeFileSync(path.join(OUT, 'bench.json'), JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  server.kill();
+}
