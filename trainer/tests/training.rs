@@ -150,15 +150,22 @@ fn final_weights(out: &Path) -> Vec<(String, Vec<f32>)> {
     v
 }
 
-#[test]
-fn resume_after_sigkill_matches_an_uninterrupted_run() {
-    let data = scratch("resume");
+/// A scratch folder with the toy data and, in `whole/`, the run that the
+/// interrupted ones must end up equal to.
+fn uninterrupted_run(name: &str) -> (PathBuf, PathBuf) {
+    let data = scratch(name);
     toy_data(&data);
     let whole = data.join("whole");
     assert!(rolemapper_train(&data, &whole, false)
         .status()
         .unwrap()
         .success());
+    (data, whole)
+}
+
+#[test]
+fn resume_after_sigkill_matches_an_uninterrupted_run() {
+    let (data, whole) = uninterrupted_run("resume");
 
     let killed = data.join("killed");
     let mut child = rolemapper_train(&data, &killed, false).spawn().unwrap();
@@ -247,13 +254,7 @@ fn assert_no_half_written_files(out: &Path) {
 
 #[test]
 fn sigkills_at_random_moments_lose_nothing() {
-    let data = scratch("random-kills");
-    toy_data(&data);
-    let whole = data.join("whole");
-    assert!(rolemapper_train(&data, &whole, false)
-        .status()
-        .unwrap()
-        .success());
+    let (data, whole) = uninterrupted_run("random-kills");
     let killed = data.join("killed");
     // Delays drawn once from a seeded generator: the moments differ in what
     // they interrupt (start-up, a step, a checkpoint, an evaluation).
