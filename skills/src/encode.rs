@@ -48,6 +48,13 @@ impl WordPieces {
     /// has built in (all-MiniLM-L6-v2's pads everything to 128), and keeps
     /// sentences to `max_len` sub-words including `[CLS]` and `[SEP]`.
     pub fn from_json(json: &[u8], max_len: usize) -> Result<Self, EncodeError> {
+        // tokenizers 0.23.2 panics (`expect("Helper")` in its decoder's
+        // Deserialize) on a syntax error inside the decoder section instead
+        // of returning an error; found by fuzzing the bundle reader. Checking
+        // the syntax first turns that into an error (every valid JSON value
+        // is accepted there).
+        serde_json::from_slice::<serde::de::IgnoredAny>(json)
+            .map_err(|e| EncodeError::Json(e.to_string()))?;
         let mut tokenizer =
             Tokenizer::from_bytes(json).map_err(|e| EncodeError::Json(e.to_string()))?;
         tokenizer

@@ -234,3 +234,18 @@ fn write_fuzz_seed() {
     let path = std::env::var("ROLEMAPPER_FUZZ_SEED").expect("ROLEMAPPER_FUZZ_SEED names the file");
     std::fs::write(path, tiny_bundle()).unwrap();
 }
+
+/// Found by the bundle fuzzer: a bundle whose checksum is right (libFuzzer
+/// learns the expected digits from the comparison) but whose tokenizer JSON
+/// has a syntax error inside its decoder section, where tokenizers 0.23.2
+/// panics instead of returning an error.
+#[test]
+fn a_tokenizer_with_broken_json_is_an_error_not_a_panic() {
+    let bytes = include_bytes!("fixtures/fuzz-crash-tokenizer-decoder.gguf");
+    match Bundle::read(bytes) {
+        Err(e @ BundleError::TokenizerMismatch(_)) => {
+            assert!(e.to_string().contains("tokenizer"), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
