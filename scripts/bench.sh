@@ -144,7 +144,9 @@ fi
 rm -f $R/e2e.json
 if [ -x scripts/e2e-bench.sh ]; then
   log "app: scripts/e2e-bench.sh"
-  scripts/e2e-bench.sh > $R/e2e.json || { log "warning: scripts/e2e-bench.sh failed"; rm -f $R/e2e.json; }
+  # It logs to stdout and writes its figures to target/e2e-artifacts/bench.json.
+  if scripts/e2e-bench.sh > $R/e2e.log 2>&1; then cp target/e2e-artifacts/bench.json $R/e2e.json
+  else log "warning: scripts/e2e-bench.sh failed (see $R/e2e.log)"; fi
 elif [ -f tests/e2e/bench.mjs ]; then
   log "app: tests/e2e/bench.mjs"
   node tests/e2e/bench.mjs > $R/e2e.json || { log "warning: tests/e2e/bench.mjs failed"; rm -f $R/e2e.json; }
