@@ -203,7 +203,13 @@ fn unbase64_gunzip(text: &str) -> Result<String, BundleError> {
 pub fn write<W: Write>(w: &mut W, parts: BundleParts) -> Result<String, BundleError> {
     let mut tensors = parts.tensors;
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    check_tensors(parts.config, &tensors)?;
+    check_tensors(
+        parts.config,
+        &tensors
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.shape().dims()))
+            .collect(),
+    )?;
     let config =
         serde_json::to_string(parts.config).map_err(|e| BundleError::Write(e.to_string()))?;
     let metadata = serde_json::to_string_pretty(parts.metadata)
@@ -246,32 +252,33 @@ pub fn write<W: Write>(w: &mut W, parts: BundleParts) -> Result<String, BundleEr
     Ok(sha)
 }
 
-/// Every tensor the config needs is there with its shape; nothing else is.
-fn check_tensors(config: &TaggerConfig, tensors: &[(String, QTensor)]) -> Result<(), BundleError> {
-    let have: HashMap<&str, &QTensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+/// Every tensor the config needs is there with its shape, and nothing else
+/// is (checked on the writer's tensors and, before any data is read, on a
+/// file's tensor infos). Returns the expected names and shapes.
+fn check_tensors(
+    config: &TaggerConfig,
+    have: &HashMap<&str, &[usize]>,
+) -> Result<Vec<(String, Vec<usize>)>, BundleError> {
     let expected = expected_tensors(config);
     for (name, shape) in &expected {
-        let t = have
+        let found = have
             .get(name.as_str())
             .ok_or_else(|| BundleError::Missing(format!("tensor {name}")))?;
-        if t.shape().dims() != shape.as_slice() {
+        if *found != shape.as_slice() {
             return Err(BundleError::Shape {
                 name: name.clone(),
                 expected: shape.clone(),
-                found: t.shape().dims().to_vec(),
+                found: found.to_vec(),
             });
         }
     }
-    if let Some((extra, _)) = tensors
-        .iter()
-        .find(|(n, _)| !expected.iter().any(|(e, _)| e == n))
-    {
+    if let Some(extra) = have.keys().find(|n| !expected.iter().any(|(e, _)| e == *n)) {
         return Err(BundleError::Corrupt(format!(
             "unexpected tensor {extra} for a {:?}-head tagger",
             config.head
         )));
     }
-    Ok(())
+    Ok(expected)
 }
 
 /// The tensor data must tile the rest of the file exactly: tensors in
@@ -446,27 +453,14 @@ impl Bundle {
         // Shapes are checked before any tensor data is read, so that a
         // damaged shape can neither overflow a size computation nor make a
         // huge allocation.
-        let expected = expected_tensors(&config);
-        for (name, shape) in &expected {
-            let info = content
+        let expected = check_tensors(
+            &config,
+            &content
                 .tensor_infos
-                .get(name)
-                .ok_or_else(|| BundleError::Missing(format!("tensor {name}")))?;
-            if info.shape.dims() != shape.as_slice() {
-                return Err(BundleError::Shape {
-                    name: name.clone(),
-                    expected: shape.clone(),
-                    found: info.shape.dims().to_vec(),
-                });
-            }
-        }
-        if let Some(extra) = content
-            .tensor_infos
-            .keys()
-            .find(|n| !expected.iter().any(|(e, _)| e == *n))
-        {
-            return Err(BundleError::Corrupt(format!("unexpected tensor {extra}")));
-        }
+                .iter()
+                .map(|(n, info)| (n.as_str(), info.shape.dims()))
+                .collect(),
+        )?;
         check_layout(bytes, header_end, &content)?;
         let mut tensors = Vec::with_capacity(expected.len());
         for (name, _) in &expected {

@@ -678,19 +678,28 @@ mod tests {
         (varmap, tagger, batch, tags)
     }
 
+    /// Gradients of one training-mode loss (seeded dropout).
+    fn train_gradients(
+        tagger: &Tagger,
+        batch: &Batch,
+        tags: &Tensor,
+    ) -> candle_core::backprop::GradStore {
+        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
+        let em = tagger
+            .word_emissions(batch, Mode::Train { rng: &rng })
+            .unwrap();
+        tagger
+            .loss(&em, tags, &batch.word_mask)
+            .unwrap()
+            .backward()
+            .unwrap()
+    }
+
     #[test]
     fn every_trainable_tensor_gets_a_gradient() {
         for head in [Head::Linear, Head::Crf] {
             let (varmap, tagger, batch, tags) = setup(head, 0.1);
-            let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
-            let em = tagger
-                .word_emissions(&batch, Mode::Train { rng: &rng })
-                .unwrap();
-            let grads = tagger
-                .loss(&em, &tags, &batch.word_mask)
-                .unwrap()
-                .backward()
-                .unwrap();
+            let grads = train_gradients(&tagger, &batch, &tags);
             let vars = varmap.data().lock().unwrap();
             let expected =
                 4 + 16 * tagger.config.encoder.n_layers + 2 + if head == Head::Crf { 3 } else { 0 };
@@ -712,15 +721,7 @@ mod tests {
     fn frozen_word_embeddings_get_no_gradient() {
         let (varmap, mut tagger, batch, tags) = setup(Head::Linear, 0.0);
         tagger.encoder.freeze_word_embeddings = true;
-        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
-        let em = tagger
-            .word_emissions(&batch, Mode::Train { rng: &rng })
-            .unwrap();
-        let grads = tagger
-            .loss(&em, &tags, &batch.word_mask)
-            .unwrap()
-            .backward()
-            .unwrap();
+        let grads = train_gradients(&tagger, &batch, &tags);
         let vars = varmap.data().lock().unwrap();
         assert!(grads
             .get(vars["embeddings.word_embeddings.weight"].as_tensor())
