@@ -29,6 +29,45 @@ pub fn limited(text: &str) -> &str {
     }
 }
 
+/// A paste cut to fit: the editor takes at most [`MAX_CHARS`] characters,
+/// so a longer paste never reaches the textarea (Chromium needs about 3 s
+/// to lay out 10 MB in a textarea, with the page frozen meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasteCut<'a> {
+    /// The part of the paste that fits (cut on a character boundary).
+    pub keep: &'a str,
+    /// The whole paste's length in characters.
+    pub pasted_chars: usize,
+}
+
+/// Whether pasting `pasted` over `selection` (UTF-16 units, as the
+/// textarea reports it) of `text` would take the editor over
+/// [`MAX_CHARS`] characters; if so, the part of the paste that fits.
+pub fn fit_paste<'a>(
+    text: &str,
+    selection: std::ops::Range<usize>,
+    pasted: &'a str,
+) -> Option<PasteCut<'a>> {
+    // Characters that stay: those outside the selection.
+    let mut unit = 0;
+    let mut staying = 0usize;
+    for c in text.chars() {
+        if !selection.contains(&unit) {
+            staying += 1;
+        }
+        unit += c.len_utf16();
+    }
+    let room = MAX_CHARS.saturating_sub(staying);
+    // A paste with at most `room` characters fits; count no further.
+    match pasted.char_indices().nth(room) {
+        None => None,
+        Some((at, _)) => Some(PasteCut {
+            keep: &pasted[..at],
+            pasted_chars: pasted.chars().count(),
+        }),
+    }
+}
+
 /// The two texts the app highlights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Editor {
@@ -378,5 +417,36 @@ mod tests {
         assert_eq!(limited(&long).chars().count(), MAX_CHARS);
         let exact = "a".repeat(MAX_CHARS);
         assert_eq!(limited(&exact).len(), MAX_CHARS);
+    }
+
+    #[test]
+    fn a_paste_is_cut_to_what_fits() {
+        // Fits: nothing to do.
+        assert_eq!(fit_paste("abc", 3..3, "def"), None);
+        assert_eq!(fit_paste("", 0..0, &"x".repeat(MAX_CHARS)), None);
+        // One character too many.
+        let big = "é".repeat(MAX_CHARS + 1);
+        let cut = fit_paste("", 0..0, &big).unwrap();
+        assert_eq!(cut.keep.chars().count(), MAX_CHARS);
+        assert_eq!(cut.pasted_chars, MAX_CHARS + 1);
+        // The text already there takes room, except what the paste replaces
+        // (the selection counts UTF-16 units: "🦀" is two).
+        let text = format!("🦀{}", "a".repeat(9));
+        let cut = fit_paste(&text, 0..0, &big).unwrap();
+        assert_eq!(cut.keep.chars().count(), MAX_CHARS - 10);
+        let cut = fit_paste(&text, 0..2, &big).unwrap();
+        assert_eq!(cut.keep.chars().count(), MAX_CHARS - 9);
+        let cut = fit_paste(&text, 0..11, &big).unwrap();
+        assert_eq!(cut.keep.chars().count(), MAX_CHARS);
+        // A full editor takes nothing.
+        let full = "a".repeat(MAX_CHARS);
+        let cut = fit_paste(&full, 5..5, "b").unwrap();
+        assert_eq!(cut.keep, "");
+        assert_eq!(cut.pasted_chars, 1);
+        // Astral characters are never split.
+        let emoji = "🦀".repeat(MAX_CHARS + 5);
+        let cut = fit_paste("", 0..0, &emoji).unwrap();
+        assert_eq!(cut.keep.chars().count(), MAX_CHARS);
+        assert!(cut.keep.chars().all(|c| c == '🦀'));
     }
 }

@@ -23,7 +23,7 @@ pub mod protocol;
 pub mod service;
 pub mod skillset;
 
-pub use client::{limited, MAX_CHARS};
+pub use client::{fit_paste, limited, PasteCut, MAX_CHARS};
 use client::{Client, Editor, ModelState};
 use examples::{Kind, EXAMPLES};
 use leptos::prelude::*;
@@ -455,6 +455,8 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
     let hover = RwSignal::new(None::<Hover>);
     let caret = RwSignal::new(None::<usize>);
     let timer = StoredValue::new(None::<TimeoutHandle>);
+    // (characters pasted, characters kept) of the last paste that was cut.
+    let paste_notice = RwSignal::new(None::<(usize, usize)>);
     let (label, placeholder) = match editor {
         Editor::Cv if app.embed => ("Text to highlight", "Paste a CV or a job post…"),
         Editor::Cv => (
@@ -479,6 +481,7 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
+        paste_notice.set(None);
         st.text.set(event_target_value(&ev));
         hover.set(None);
         update_caret();
@@ -493,6 +496,44 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
         }
         let h = set_timeout_with_handle(submit, Duration::from_millis(app.debounce_ms)).ok();
         timer.set_value(h);
+    };
+    // A paste that would take the editor over the limit is cut to what
+    // fits, and the page says so (the clipboard keeps all of it).
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        let Some(pasted) = ev
+            .clipboard_data()
+            .and_then(|d| d.get_data("text/plain").ok())
+        else {
+            return;
+        };
+        let Some(a) = area.get_untracked() else {
+            return;
+        };
+        let start = a.selection_start().ok().flatten().unwrap_or(0);
+        let end = a.selection_end().ok().flatten().unwrap_or(start);
+        let Some(cut) = st
+            .text
+            .with_untracked(|t| client::fit_paste(t, start as usize..end as usize, &pasted))
+        else {
+            return;
+        };
+        ev.prevent_default();
+        let kept = cut.keep.chars().count();
+        // Not execCommand("insertText"): Chromium takes seconds over 100,000
+        // characters and fires an input event per line.
+        let inserted = a
+            .set_range_text_with_start_and_end_and_mode(cut.keep, start, end, "end")
+            .is_ok();
+        if inserted {
+            if let Ok(input) = web_sys::Event::new_with_event_init_dict("input", &{
+                let init = web_sys::EventInit::new();
+                init.set_bubbles(true);
+                init
+            }) {
+                let _ = a.dispatch_event(&input);
+            }
+        }
+        paste_notice.set(Some((cut.pasted_chars, if inserted { kept } else { 0 })));
     };
     let on_pointer = move |ev: leptos::ev::MouseEvent| {
         // The marks lie under the textarea: ask what is at the pointer
@@ -608,6 +649,7 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                     aria-describedby=format!("{id}-summary {id}-caret")
                     prop:value=st.text.get_untracked()
                     on:input=on_input
+                    on:paste=on_paste
                     on:scroll=move |_| {
                         sync_scroll();
                         hover.set(None);
@@ -648,6 +690,30 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                         </p>
                     }
                 })
+            }}
+            {move || {
+                paste_notice
+                    .get()
+                    .map(|(pasted, kept)| {
+                        let text = if kept == 0 {
+                            format!(
+                                "Nothing was pasted: the editor is full ({} characters, the most RoleMapper highlights).",
+                                thousands(MAX_CHARS),
+                            )
+                        } else {
+                            format!(
+                                "The pasted text has {} characters; the editor holds at most {}, so its first {} were pasted. Your clipboard still has all of it.",
+                                thousands(pasted),
+                                thousands(MAX_CHARS),
+                                thousands(kept),
+                            )
+                        };
+                        view! {
+                            <p class="limit-notice paste-notice" role="status">
+                                {text}
+                            </p>
+                        }
+                    })
             }}
             <p class="caret-info" id=format!("{id}-caret") aria-live="polite">
                 {move || caret_info().unwrap_or_default()}
