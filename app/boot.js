@@ -8,6 +8,17 @@ try {
   if (theme === 'dark' || theme === 'light') document.documentElement.dataset.theme = theme;
 } catch (_) { /* storage blocked (sandboxed frame): the system theme applies */ }
 
+// The model worker starts now, while the app's own wasm loads: it begins
+// loading the model at once (src/service.rs), and the app adopts it with the
+// messages it sent meanwhile (src/client.rs, `Client::start`).
+try {
+  const worker = new Worker('./worker_loader.js');
+  const early = { worker, messages: [], failed: false };
+  worker.onmessage = (e) => early.messages.push(e.data);
+  worker.onerror = () => { early.failed = true; };
+  self.__rolemapperWorker = early;
+} catch (_) { /* the app reports that it cannot start the worker */ }
+
 const tag = document.querySelector('script[data-js][data-wasm]');
 const { default: init } = await import(tag.dataset.js);
 await init({ module_or_path: tag.dataset.wasm });

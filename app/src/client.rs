@@ -206,24 +206,27 @@ impl Client {
         }
     }
 
-    /// Starts the worker (`worker_loader.js`, next to the page) and the
-    /// model download.
+    /// Adopts the worker that `boot.js` started (or starts one:
+    /// `worker_loader.js`, next to the page); the worker loads the model as
+    /// soon as it runs.
     pub fn start() -> Self {
         let client = Self::detached();
         let base = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.base_uri().ok().flatten())
-            .map(|b| b.split(['?', '#']).next().unwrap_or_default().to_owned())
-            .map(|b| b[..b.rfind('/').map_or(b.len(), |i| i + 1)].to_owned())
+            .map(|b| crate::service::base_of(&b).to_owned())
             .unwrap_or_default();
-        let worker = match web_sys::Worker::new("./worker_loader.js") {
-            Ok(w) => w,
-            Err(e) => {
-                client.model.set(ModelState::Failed(format!(
-                    "this browser cannot start the highlighter's worker ({e:?})"
-                )));
-                return client;
-            }
+        let (worker, early, early_failed) = match early_worker() {
+            Some(w) => w,
+            None => match web_sys::Worker::new("./worker_loader.js") {
+                Ok(w) => (w, Vec::new(), false),
+                Err(e) => {
+                    client.model.set(ModelState::Failed(format!(
+                        "this browser cannot start the highlighter's worker ({e:?})"
+                    )));
+                    return client;
+                }
+            },
         };
         let onmessage =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
@@ -237,23 +240,31 @@ impl Client {
             });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         onmessage.forget();
-        let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let failed = move || {
             client.model.set(ModelState::Failed(
                 "the highlighter's worker failed to start (its files did not load); reload the page".into(),
             ));
-        });
+        };
+        let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| failed());
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
         INNER.with_borrow_mut(|inner| {
             *inner = Some(Inner {
                 worker,
                 started: false,
-                outbox: vec![ToWorker::Load { base: base.clone() }],
+                outbox: Vec::new(),
                 channels: Default::default(),
                 next_id: 0,
                 base,
             })
         });
+        // What the worker said before the app listened, in order.
+        for msg in early.iter().filter_map(|s| FromWorker::from_json(s).ok()) {
+            client.receive(msg);
+        }
+        if early_failed {
+            failed();
+        }
         client
     }
 
@@ -386,6 +397,27 @@ fn send(msg: ToWorker) {
             inner.outbox.push(msg);
         }
     });
+}
+
+/// The worker `boot.js` started before the app's wasm loaded, with the
+/// messages it has sent since and whether it failed to start; taken once.
+fn early_worker() -> Option<(web_sys::Worker, Vec<String>, bool)> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("__rolemapperWorker");
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    if !early.is_object() {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(window.as_ref(), &key);
+    let get =
+        |name: &str| js_sys::Reflect::get(&early, &wasm_bindgen::JsValue::from_str(name)).ok();
+    let worker: web_sys::Worker = get("worker")?.dyn_into().ok()?;
+    let messages = get("messages")
+        .and_then(|m| m.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default();
+    let failed = get("failed").is_some_and(|f| f.is_truthy());
+    Some((worker, messages, failed))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 
 use crate::protocol::Span;
 use skills::bundle::{Bundle, BundleError};
-use skills::encode::WordPieces;
 use skills::highlight::{HighlightError, Highlighter, Linker};
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
@@ -63,14 +62,12 @@ impl Engine {
             steps.push((name.to_owned(), n - t));
             t = n;
         };
-        let bundle = Bundle::read(bundle)?;
-        step("bundle_read_and_checksum");
+        let bundle = Bundle::read_steps(bundle, &mut |name| step(&format!("bundle_{name}")))?;
         let name = bundle.name.clone();
         let device = candle_core::Device::Cpu;
         let tagger = bundle.tagger(&device, Compute::F32)?;
         step("tagger_build");
-        let pieces = WordPieces::from_json(bundle.tokenizer_json.as_bytes(), MAX_LEN)
-            .map_err(|e| BundleError::TokenizerMismatch(e.to_string()))?;
+        let pieces = bundle.pieces.with_max_len(MAX_LEN);
         step("tokenizer_build");
         let linker = Linker::new(&bundle.lexicon)
             .map_err(|e| BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}")))?;

@@ -58,7 +58,9 @@ pub struct Loaded {
 
 /// Hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    let mut h = Sha256::new();
+    skills::bundle::sha256_update(&mut h, bytes);
+    hex(&h.finalize())
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -124,7 +126,8 @@ async fn download(
 ) -> Result<(Vec<u8>, String), String> {
     let Some(body) = resp.body() else {
         let bytes = body_bytes(resp).await?;
-        return Ok((bytes.clone(), sha256_hex(&bytes)));
+        let sha = sha256_hex(&bytes);
+        return Ok((bytes, sha));
     };
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(expected as usize);

@@ -103,6 +103,7 @@ pub fn run() {
     use wasm_bindgen::prelude::*;
     let service = Rc::new(RefCell::new(Service::new()));
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let own = service.clone();
     let onmessage =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(msg) = ev
@@ -129,6 +130,21 @@ pub fn run() {
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&FromWorker::Started);
+    // The model lies next to the page, as this worker's script does: the
+    // load starts now rather than when the page asks (the page's Load
+    // message is for retries).
+    let href = scope.location().href();
+    let base = base_of(&href).to_owned();
+    if own.borrow_mut().begin_load() {
+        wasm_bindgen_futures::spawn_local(load(own, base));
+    }
+}
+
+/// The directory part of a URL: up to and including the last `/` before any
+/// query or fragment.
+pub fn base_of(url: &str) -> &str {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    &url[..url.rfind('/').map_or(url.len(), |i| i + 1)]
 }
 
 async fn load(service: Rc<RefCell<Service>>, base: String) {
@@ -180,5 +196,18 @@ async fn load(service: Rc<RefCell<Service>>, base: String) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_of;
+
+    #[test]
+    fn the_base_is_the_directory_of_the_url() {
+        assert_eq!(base_of("http://h/a/worker_loader.js"), "http://h/a/");
+        assert_eq!(base_of("http://h/a/?embed&text=x/y"), "http://h/a/");
+        assert_eq!(base_of("http://h/a/index.html#x/y"), "http://h/a/");
+        assert_eq!(base_of("http://h/"), "http://h/");
     }
 }

@@ -102,6 +102,10 @@ pub struct Bundle {
     pub name: String,
     pub config: TaggerConfig,
     pub tokenizer_json: String,
+    /// The tokenizer, parsed from `tokenizer_json` and checked against the
+    /// model (sentences of up to 128 sub-words: see
+    /// [`WordPieces::with_max_len`]).
+    pub pieces: WordPieces,
     pub lexicon: Lexicon,
     pub metadata: serde_json::Value,
     /// Tensors in name order.
@@ -168,10 +172,21 @@ fn sha_value_range(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
 /// SHA-256 of the whole file with the checksum's own digits read as zeros.
 fn file_checksum(bytes: &[u8], sha: std::ops::Range<usize>) -> String {
     let mut h = Sha256::new();
-    h.update(&bytes[..sha.start]);
+    sha256_update(&mut h, &bytes[..sha.start]);
     h.update(SHA_PLACEHOLDER);
-    h.update(&bytes[sha.end..]);
+    sha256_update(&mut h, &bytes[sha.end..]);
     hex(&h.finalize())
+}
+
+/// Feeds `bytes` to `h` 64 KiB at a time. In the browser this is ten times
+/// faster than one call: V8 first runs wasm in baseline code, compiles a
+/// hot function optimised in the background and uses that from the next
+/// call on, so one call over a 20 MB bundle never leaves the baseline code
+/// (Chromium 156, shipped bundle: 479 ms in one call, 43 ms once optimised).
+pub fn sha256_update(h: &mut Sha256, bytes: &[u8]) {
+    for chunk in bytes.chunks(64 << 10) {
+        h.update(chunk);
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -365,6 +380,13 @@ fn parse_error(e: candle_core::Error) -> BundleError {
 impl Bundle {
     /// Reads and verifies a bundle held in memory.
     pub fn read(bytes: &[u8]) -> Result<Self, BundleError> {
+        Self::read_steps(bytes, &mut |_| {})
+    }
+
+    /// [`Bundle::read`], calling `step` with each step's name as it ends
+    /// (`header`, `tensors`, `checksum`, `tokenizer`, `lexicon`,
+    /// `metadata`): the browser times its load with it.
+    pub fn read_steps(bytes: &[u8], step: &mut dyn FnMut(&str)) -> Result<Self, BundleError> {
         if bytes.len() < 4 {
             return Err(if b"GGUF".starts_with(bytes) {
                 BundleError::Truncated(format!("only {} bytes", bytes.len()))
@@ -462,6 +484,7 @@ impl Bundle {
                 .collect(),
         )?;
         check_layout(bytes, header_end, &content)?;
+        step("header");
         let mut tensors = Vec::with_capacity(expected.len());
         for (name, _) in &expected {
             let t = content
@@ -470,6 +493,7 @@ impl Bundle {
             tensors.push((name.clone(), Arc::new(t)));
         }
         tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        step("tensors");
 
         let stored = string(KEY_SHA256)?;
         let sha = match sha_value_range(bytes) {
@@ -488,8 +512,9 @@ impl Bundle {
             )));
         }
 
+        step("checksum");
         let tokenizer_json = string(KEY_TOKENIZER)?.to_owned();
-        let pieces = WordPieces::from_json(tokenizer_json.as_bytes(), 8)
+        let pieces = WordPieces::from_json(tokenizer_json.as_bytes(), 128)
             .map_err(|e| BundleError::TokenizerMismatch(e.to_string()))?;
         if pieces.vocab_size() != config.encoder.vocab_size {
             return Err(BundleError::TokenizerMismatch(format!(
@@ -498,17 +523,21 @@ impl Bundle {
                 config.encoder.vocab_size
             )));
         }
+        step("tokenizer");
         let lexicon = Lexicon::parse(
             string(KEY_SOURCES)?,
             &unbase64_gunzip(string(KEY_CONCEPTS)?)?,
         )
         .map_err(|e| BundleError::Corrupt(format!("the lexicon does not parse: {e}")))?;
+        step("lexicon");
         let metadata = serde_json::from_str(string(KEY_METADATA)?)
             .map_err(|e| BundleError::Corrupt(format!("{KEY_METADATA} is not JSON: {e}")))?;
+        step("metadata");
         Ok(Self {
             name: string(KEY_NAME)?.to_owned(),
             config,
             tokenizer_json,
+            pieces,
             lexicon,
             metadata,
             tensors,
@@ -573,8 +602,7 @@ impl Bundle {
     ) -> Result<Highlighter, BundleError> {
         let device = Device::Cpu;
         let tagger = self.tagger(&device, compute)?;
-        let pieces = WordPieces::from_json(self.tokenizer_json.as_bytes(), max_len)
-            .map_err(|e| BundleError::TokenizerMismatch(e.to_string()))?;
+        let pieces = self.pieces.with_max_len(max_len);
         let linker = Linker::new(&self.lexicon)
             .map_err(|e| BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}")))?;
         Ok(Highlighter::new(tagger, pieces, Some(linker), device))

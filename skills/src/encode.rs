@@ -71,6 +71,14 @@ impl WordPieces {
         })
     }
 
+    /// The same tokenizer, for sentences of up to `max_len` sub-words.
+    pub fn with_max_len(self, max_len: usize) -> Self {
+        Self {
+            max_len: max_len.max(3),
+            ..self
+        }
+    }
+
     /// Vocabulary size, added tokens included.
     pub fn vocab_size(&self) -> usize {
         self.tokenizer.get_vocab_size(true)

@@ -29,7 +29,7 @@ impl Model {
                 .with_context(|| format!("{} cannot be used", path.display()))?;
             let device = Device::Cpu;
             let tagger = bundle.tagger(&device, compute)?;
-            let pieces = WordPieces::from_json(bundle.tokenizer_json.as_bytes(), max_len)?;
+            let pieces = bundle.pieces.with_max_len(max_len);
             return Ok(Self {
                 tagger,
                 pieces,
