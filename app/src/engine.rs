@@ -65,7 +65,7 @@ impl Engine {
         let bundle = Bundle::read_steps(bundle, &mut |name| step(&format!("bundle_{name}")))?;
         let name = bundle.name.clone();
         let device = candle_core::Device::Cpu;
-        let tagger = bundle.tagger(&device, Compute::F32)?;
+        let tagger = bundle.tagger(&device, Compute::Int8)?;
         step("tagger_build");
         let pieces = bundle.pieces.with_max_len(MAX_LEN);
         step("tokenizer_build");

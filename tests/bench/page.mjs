@@ -41,8 +41,8 @@ window.benchCandle = async function (compute, lengths, opts) {
 window.profileCandle = async function (compute, t, reps) {
   const wasm = await import('/pkg/rolemapper_bench_wasm.js');
   await wasm.default();
-  wasm.profile(t, 1, compute); // warm-up
-  return JSON.parse(wasm.profile(t, reps, compute));
+  const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
+  return JSON.parse(wasm.profile(bytes, t, reps, compute));
 };
 
 window.simdPeak = async function () {

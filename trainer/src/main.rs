@@ -83,8 +83,9 @@ enum Command {
         /// lexicon; for a model folder, skills/lexicon).
         #[arg(long)]
         lexicon: Option<PathBuf>,
-        /// How a bundle's quantized matrices compute: `quantized` (least memory) or `f32`
-        /// (dequantized once at load; faster on most CPUs).
+        /// How a bundle's quantized matrices compute: `quantized` (least memory), `f32`
+        /// (dequantized once at load; faster on most CPUs) or `int8` (requantized per row at
+        /// load, integer products; single-threaded, fastest in the browser).
         #[arg(long, value_enum, default_value_t = ComputeArg::F32)]
         compute: ComputeArg,
         /// Input is CoNLL: tokens in the first column, a blank line between sentences.
@@ -151,6 +152,7 @@ enum Command {
 enum ComputeArg {
     Quantized,
     F32,
+    Int8,
 }
 
 impl From<ComputeArg> for skills::model::Compute {
@@ -158,6 +160,7 @@ impl From<ComputeArg> for skills::model::Compute {
         match c {
             ComputeArg::Quantized => Self::Quantized,
             ComputeArg::F32 => Self::F32,
+            ComputeArg::Int8 => Self::Int8,
         }
     }
 }

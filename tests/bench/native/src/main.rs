@@ -51,7 +51,8 @@ fn compute(s: &str) -> Result<Compute> {
     Ok(match s {
         "f32" => Compute::F32,
         "quantized" => Compute::Quantized,
-        _ => bail!("--compute is f32 or quantized, not {s}"),
+        "int8" => Compute::Int8,
+        _ => bail!("--compute is f32, quantized or int8, not {s}"),
     })
 }
 
