@@ -29,7 +29,7 @@ pub fn answer(bundle: &[u8], text: &str) -> Answer {
     use skills::model::{Compute, Mode};
     let b = skills::bundle::Bundle::read(bundle).expect("the shipped bundle reads");
     let sha = b.sha256.clone();
-    let h = b.into_highlighter(128, Compute::F32).unwrap();
+    let h = b.into_highlighter(128, Compute::Int8).unwrap();
     let map = skills::offsets::OffsetMap::new(text);
     let spans = h
         .highlight(text)
