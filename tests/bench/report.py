@@ -141,7 +141,8 @@ def main() -> None:
         md += ["## Browser: candle-wasm vs onnxruntime-web", ""]
         md.append(
             f"Headless Chromium {browser.get('chromium', '')}, batch 1, one thread, wasm SIMD128; the same token ids for every engine. "
-            "tokens/s = T / p50. Each engine in a fresh page: 2 warm-up runs, then ≥ 10 runs and ≥ 3 s per length."
+            "tokens/s = T / p50. Each engine in a fresh page: 2 warm-up runs, then ≥ 10 runs and ≥ 3 s per length; "
+            f"{browser.get('rounds', 1)} rounds of all engines, interleaved, each length keeping its fastest p50 over the rounds."
         )
         md.append("")
         names = [
