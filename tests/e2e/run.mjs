@@ -368,6 +368,7 @@ try {
     assert.ok(maxToWorker <= MAX_CHARS, `the worker got at most ${MAX_CHARS} characters (got ${maxToWorker})`);
     const longTasks = await big.evaluate(() => window.__longTasks);
     const maxRaf = Math.max(...rafs);
+    await shot(big, '10-huge-paste');
     // Typing on: the notice goes, the text stays.
     await big.keyboard.press('End');
     await big.keyboard.type(' Rust');
@@ -390,7 +391,7 @@ try {
       max_chars_sent_to_worker: maxToWorker, memory_before: before, memory_after: afterHeap,
     };
     console.log('   huge paste:', JSON.stringify(metrics.huge_paste));
-    await shot(big, '10-huge-paste');
+    await shot(big, '11-over-limit');
     await cdp.detach();
     await big.close();
   }
