@@ -12,7 +12,7 @@ fn main() {
     let read = t.elapsed();
     let t = Instant::now();
     let tagger = b
-        .tagger(&candle_core::Device::Cpu, skills::model::Compute::F32)
+        .tagger(&candle_core::Device::Cpu, skills::model::Compute::Int8)
         .unwrap();
     let tag = t.elapsed();
     println!("phrase keys alone {:?}", keys_only(&b));

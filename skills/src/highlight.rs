@@ -16,7 +16,6 @@ use crate::text::SentenceSplitter;
 use crate::words::{join, words};
 use candle_core::Device;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::ops::Range;
 
 /// One highlighted skill.
@@ -44,14 +43,15 @@ pub enum HighlightError {
 /// compatibility forms and spacing do not matter). A hash map rather than
 /// the matcher's automaton: the browser builds it at every start.
 pub struct Linker {
-    concepts: HashMap<String, ConceptId>,
+    concepts: rustc_hash::FxHashMap<String, ConceptId>,
     names: Vec<String>,
 }
 
 impl Linker {
     pub fn new(lexicon: &Lexicon) -> Result<Self, crate::matcher::MatcherError> {
         let (forms, ids): (Vec<&str>, Vec<ConceptId>) = lexicon.surface_forms().unzip();
-        let mut concepts = HashMap::with_capacity(forms.len());
+        let mut concepts = rustc_hash::FxHashMap::default();
+        concepts.reserve(forms.len());
         for (key, id) in phrase_keys(&forms).into_iter().zip(ids) {
             if let Some(key) = key {
                 // As in the matcher, the first surface form with a key keeps it.
