@@ -525,6 +525,11 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
             .set_range_text_with_start_and_end_and_mode(cut.keep, start, end, "end")
             .is_ok();
         if inserted {
+            // As a paste does: the caret in view (setRangeText does not
+            // scroll); a cut paste nearly always lands at the end.
+            if a.selection_end().ok().flatten() == Some(a.text_length()) {
+                a.set_scroll_top(a.scroll_height());
+            }
             if let Ok(input) = web_sys::Event::new_with_event_init_dict("input", &{
                 let init = web_sys::EventInit::new();
                 init.set_bubbles(true);

@@ -359,6 +359,11 @@ try {
     const notice = await big.locator('.paste-notice').textContent();
     console.log(`   notice: ${notice}`);
     assert.match(notice, new RegExp(`The pasted text has ${chars.toLocaleString('en-US')} characters; the editor holds at most ${MAX_CHARS.toLocaleString('en-US')}, so its first ${MAX_CHARS.toLocaleString('en-US')} were pasted`));
+    const scrolled = await big.evaluate(() => {
+      const ta = document.getElementById('editor-cv');
+      return ta.scrollTop > 0 && ta.selectionEnd === ta.value.length;
+    });
+    assert.ok(scrolled, 'as after a paste, the caret (at the end) is in view');
     const value = await big.evaluate(() => document.getElementById('editor-cv').value);
     assert.equal([...value].length, MAX_CHARS, 'the editor holds the part that fits');
     assert.ok(value.startsWith((sample + '\n').repeat(2)), 'the paste starts the editor');
