@@ -8,7 +8,7 @@
 
 use crate::protocol::Span;
 use skills::bundle::{Bundle, BundleError};
-use skills::highlight::{HighlightError, Highlighter, Linker};
+use skills::highlight::{HighlightError, Highlighter};
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
 use skills::text::SentenceSplitter;
@@ -50,7 +50,7 @@ impl Engine {
     }
 
     /// [`Engine::from_bundle`], adding each step's milliseconds to `steps`
-    /// (the steps of [`Bundle::into_highlighter`], one by one).
+    /// (those of [`Bundle::read_steps`] and [`Bundle::into_highlighter_steps`]).
     pub fn from_bundle_timed(
         bundle: &[u8],
         steps: &mut Vec<(String, f64)>,
@@ -64,15 +64,7 @@ impl Engine {
         };
         let bundle = Bundle::read_steps(bundle, &mut |name| step(&format!("bundle_{name}")))?;
         let name = bundle.name.clone();
-        let device = candle_core::Device::Cpu;
-        let tagger = bundle.tagger(&device, Compute::Int8)?;
-        step("tagger_build");
-        let pieces = bundle.pieces.with_max_len(MAX_LEN);
-        step("tokenizer_build");
-        let linker = Linker::new(&bundle.lexicon)
-            .map_err(|e| BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}")))?;
-        step("linker_build");
-        let highlighter = Highlighter::new(tagger, pieces, Some(linker), device);
+        let highlighter = bundle.into_highlighter_steps(MAX_LEN, Compute::Int8, &mut step)?;
         Ok((Self::new(highlighter), name))
     }
 

@@ -61,6 +61,14 @@ fn mount<V: IntoView + 'static>(
     (app, container)
 }
 
+/// The editor's textarea under `root`.
+fn textarea(root: &web_sys::Element) -> HtmlTextAreaElement {
+    root.query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into()
+}
+
 fn answer(app: &AppState, editor: Editor, text: &str, spans: Vec<Span>) {
     app.client.result(editor).set(Tagged {
         text: text.to_owned(),
@@ -92,11 +100,7 @@ async fn highlights_mirror_the_text_and_html_stays_text() {
     // The backdrop holds the text itself (plus the final space), as text.
     assert_eq!(backdrop.text_content().unwrap(), format!("{text} "));
     assert!(root.query_selector("img").unwrap().is_none());
-    let ta: HtmlTextAreaElement = root
-        .query_selector("textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let ta = textarea(&root);
     assert_eq!(ta.value(), text);
     assert!(root
         .text_content()
@@ -116,11 +120,7 @@ async fn typing_keeps_highlights_that_the_edit_does_not_touch() {
     );
     tick().await;
     // The user types in the middle; no answer yet.
-    let ta: HtmlTextAreaElement = root
-        .query_selector("textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let ta = textarea(&root);
     ta.set_value("Python and also SQL");
     ta.dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
@@ -173,11 +173,7 @@ async fn the_skills_panel_counts_and_selects_occurrences() {
         .get_attribute("aria-label")
         .unwrap()
         .starts_with("Python, 2 times, canonical skill"));
-    let ta: HtmlTextAreaElement = root
-        .query_selector("textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let ta = textarea(&root);
     python.click();
     assert_eq!(
         (ta.selection_start().unwrap(), ta.selection_end().unwrap()),

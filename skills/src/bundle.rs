@@ -600,11 +600,25 @@ impl Bundle {
         max_len: usize,
         compute: Compute,
     ) -> Result<Highlighter, BundleError> {
+        self.into_highlighter_steps(max_len, compute, &mut |_| {})
+    }
+
+    /// [`Bundle::into_highlighter`], calling `step` as each part is built
+    /// (`tagger_build`, `linker_build`; the tokenizer was parsed by
+    /// [`Bundle::read`]): the browser times its load with it.
+    pub fn into_highlighter_steps(
+        self,
+        max_len: usize,
+        compute: Compute,
+        step: &mut dyn FnMut(&str),
+    ) -> Result<Highlighter, BundleError> {
         let device = Device::Cpu;
         let tagger = self.tagger(&device, compute)?;
+        step("tagger_build");
         let pieces = self.pieces.with_max_len(max_len);
         let linker = Linker::new(&self.lexicon)
             .map_err(|e| BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}")))?;
+        step("linker_build");
         Ok(Highlighter::new(tagger, pieces, Some(linker), device))
     }
 }

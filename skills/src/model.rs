@@ -7,7 +7,8 @@
 //!   `model-export convert`—loads as it is; a `distilbert.` prefix is
 //!   accepted too.
 //! - [`Mode`] switches the few operations that differ between the two uses.
-//!   Inference takes candle's fused LayerNorm and softmax kernels; training
+//!   Inference takes candle's fused LayerNorm kernel and, on the CPU,
+//!   [`crate::fastmath`]'s vectorised softmax and GELU; training
 //!   takes the same functions written with differentiable operations (the
 //!   fused kernels have no backward pass, and gradients would silently stop
 //!   at them) and applies dropout with a seeded generator, so that a resumed
@@ -376,9 +377,7 @@ fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
         e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
     } else if on_cpu_f32(xs) {
         let n = xs.dims().last().copied().unwrap_or(0);
-        let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
-        fastmath::softmax_rows_in_place(&mut v, n);
-        Tensor::from_vec(v, xs.shape(), xs.device())
+        in_place(xs, |v| fastmath::softmax_rows_in_place(v, n))
     } else {
         candle_nn::ops::softmax_last_dim(xs)
     }
@@ -387,9 +386,7 @@ fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
 /// Exact (erf) GELU.
 fn gelu(xs: &Tensor, mode: Mode) -> Result<Tensor> {
     if !mode.is_train() && on_cpu_f32(xs) {
-        let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
-        fastmath::gelu_in_place(&mut v);
-        Tensor::from_vec(v, xs.shape(), xs.device())
+        in_place(xs, fastmath::gelu_in_place)
     } else {
         xs.gelu_erf()
     }
@@ -398,6 +395,13 @@ fn gelu(xs: &Tensor, mode: Mode) -> Result<Tensor> {
 /// Whether inference can use [`fastmath`]'s vectorised CPU code.
 fn on_cpu_f32(xs: &Tensor) -> bool {
     xs.device().is_cpu() && xs.dtype() == DType::F32
+}
+
+/// `xs` with `f` applied to a copy of its values (in row-major order).
+fn in_place(xs: &Tensor, f: impl FnOnce(&mut [f32])) -> Result<Tensor> {
+    let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
+    f(&mut v);
+    Tensor::from_vec(v, xs.shape(), xs.device())
 }
 
 struct Embeddings {

@@ -18,37 +18,18 @@
 //     worker's own per-step breakdown (`data-rm-load-steps`).
 // Writes target/e2e-artifacts/bench.json. Never asserts timings.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ROOT, OUT, CHROMIUM, ARGS, freePort, serve, stop } from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const DIST = path.join(ROOT, 'dist');
-const OUT = path.join(ROOT, 'target/e2e-artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const KEYS = Number(process.env.BENCH_KEYS || 120);
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 mkdirSync(OUT, { recursive: true });
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 const port = await freePort();
 const base = `http://127.0.0.1:${port}/`;
-const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST],
-  { stdio: 'ignore' });
-for (let i = 0; i < 100; i++) {
-  try { await fetch(base); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
-}
+const server = await serve(port);
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -173,5 +154,5 @@ try {
   writeFileSync(path.join(OUT, 'bench.json'), JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  server.kill();
+  await stop(server);
 }

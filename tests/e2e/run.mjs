@@ -9,20 +9,12 @@
 // relies on the first's caches), saves screenshots and metrics.json under
 // target/e2e-artifacts/, and exits non-zero on the first failure.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { createServer } from 'node:net';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { ROOT, DIST, OUT, CHROMIUM, ARGS, freePort, serve, stop } from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const DIST = path.join(ROOT, 'dist');
-const OUT = path.join(ROOT, 'target/e2e-artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-// Without the network flags Chromium keeps trying hosts it cannot reach.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MODEL_TIMEOUT = 120_000;
 // The page highlights at most this many characters (app/src/client.rs MAX_CHARS).
 const MAX_CHARS = 100_000;
@@ -37,35 +29,6 @@ const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>
 mkdirSync(OUT, { recursive: true });
 const metrics = {};
 const step = (s) => console.log(`\n== ${s}`);
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** python3 http.server on dist/; `requests` counts the requests it logs. */
-async function serve(port) {
-  const server = { requests: [], proc: null };
-  server.proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  server.proc.stderr.on('data', (d) => {
-    for (const line of d.toString().split('\n')) {
-      const m = line.match(/"(GET|POST|HEAD) ([^ ]+)/);
-      if (m) server.requests.push(m[2]);
-    }
-  });
-  for (let i = 0; i < 100; i++) {
-    try { await fetch(`http://127.0.0.1:${port}/`); server.requests.length = 0; return server; } catch { }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the test server did not start');
-}
-
-const stop = (server) => new Promise((r) => { server.proc.on('exit', r); server.proc.kill(); });
 
 /** Marks in an editor's backdrop, with the textarea's text at their offsets. */
 async function marks(page, id = 'editor-cv') {
@@ -104,7 +67,6 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}/`;
 let server = await serve(port);
 const userDataDir = path.join(OUT, 'profile');
-const { rmSync } = await import('node:fs');
 rmSync(userDataDir, { recursive: true, force: true });
 // A persistent profile: the second visit must find the first's caches.
 const context = await chromium.launchPersistentContext(userDataDir, {
