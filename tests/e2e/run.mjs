@@ -205,7 +205,11 @@ try {
   // Undo brings back the previous text (examples are typed in, not set).
   await shot(page, '04-match-mode');
   for (const label of ['Digital marketing job', 'Frontend job', 'Legal job', 'Warehouse job']) {
+    // The example is put in on the next animation frame: wait for the new
+    // text, then for its highlights (the old text's marks must not count).
+    const before = await page.locator('#editor-job').inputValue();
     await page.getByRole('button', { name: label }).click();
+    await page.waitForFunction((before) => document.getElementById('editor-job').value !== before, before);
     await page.waitForFunction(() => document.querySelector('#editor-job-backdrop mark') && !document.querySelector('.workspace').textContent.includes('highlighting'), null, { timeout: 20_000 });
     const n = (await marks(page, 'editor-job')).length;
     console.log(`   ${label}: ${n} highlights`);
