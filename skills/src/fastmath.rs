@@ -92,6 +92,43 @@ pub fn softmax_rows_in_place(xs: &mut [f32], n: usize) {
     }
 }
 
+/// Layer normalisation of `xs + residual`, row by row (rows of
+/// `weight.len()` values), into `xs`: `(x − mean) / √(var + eps) · weight
+/// + bias`, the mean and the (biased) variance in two passes.
+pub fn add_layer_norm_in_place(
+    xs: &mut [f32],
+    residual: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    eps: f32,
+) {
+    let n = weight.len();
+    assert!(n > 0 && bias.len() == n && xs.len() == residual.len() && xs.len().is_multiple_of(n));
+    for (row, res) in xs.chunks_exact_mut(n).zip(residual.chunks_exact(n)) {
+        for (v, r) in row.iter_mut().zip(res) {
+            *v += r;
+        }
+        let mean = lanes(row, 0.0, |s, v| s + v) / n as f32;
+        for v in row.iter_mut() {
+            *v -= mean;
+        }
+        // (`lanes` folds its lanes with the same function: squares apart.)
+        let mut sq = [0f32; 8];
+        let mut chunks = row.chunks_exact(8);
+        for c in &mut chunks {
+            for i in 0..8 {
+                sq[i] += c[i] * c[i];
+            }
+        }
+        let rest: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+        let var = (sq.iter().sum::<f32>() + rest) / n as f32;
+        let inv = 1.0 / (var + eps).sqrt();
+        for ((v, w), b) in row.iter_mut().zip(weight).zip(bias) {
+            *v = *v * inv * w + b;
+        }
+    }
+}
+
 /// Folds `xs` with `f` in 8 independent lanes, then folds the lanes.
 #[inline(always)]
 fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
@@ -112,6 +149,34 @@ fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_layer_norm_matches_a_double_precision_reference() {
+        let n = 13;
+        let xs: Vec<f32> = (0..3 * n)
+            .map(|i| ((i * 37) % 23) as f32 * 0.7 - 5.0)
+            .collect();
+        let res: Vec<f32> = (0..3 * n).map(|i| ((i * 11) % 7) as f32 * 100.0).collect();
+        let w: Vec<f32> = (0..n).map(|i| 0.5 + i as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..n).map(|i| i as f32 * -0.2).collect();
+        let mut got = xs.clone();
+        add_layer_norm_in_place(&mut got, &res, &w, &b, 1e-12);
+        for r in 0..3 {
+            let x: Vec<f64> = (0..n)
+                .map(|i| xs[r * n + i] as f64 + res[r * n + i] as f64)
+                .collect();
+            let mean = x.iter().sum::<f64>() / n as f64;
+            let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+            for i in 0..n {
+                let want = (x[i] - mean) / (var + 1e-12).sqrt() * w[i] as f64 + b[i] as f64;
+                let g = got[r * n + i] as f64;
+                assert!(
+                    (g - want).abs() < 1e-5 * (1.0 + want.abs()),
+                    "row {r} [{i}]: {g} vs {want}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn exp_matches_the_standard_library() {

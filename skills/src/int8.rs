@@ -44,58 +44,131 @@ const TC: usize = 2;
 /// Values per SIMD load (8 × i16).
 const L: usize = 8;
 
-/// `values` (whole rows of `k`) quantized per row: the `i16` values and
-/// one scale per row. A row of zeros gets scale 0.
-pub fn quantize_rows(values: &[f32], k: usize) -> (Vec<i16>, Vec<f32>) {
-    let rows = if k == 0 { 0 } else { values.len() / k };
-    let mut q = Vec::with_capacity(values.len());
+/// `values` (whole rows of `k`) quantized per row, straight into the
+/// packed layout: groups of `g` rows interleaved in chunks of [`L`] (group
+/// by group, chunk by chunk, row by row; `k` padded with zeros to `kp`, a
+/// multiple of 8, and the last group with rows of zeros). Returns the
+/// packed values, one scale per row (0 for a row of zeros) and `kp`.
+///
+/// NaN and infinity cannot be represented: they quantize as 0 and leave
+/// the scale finite (the f32 path would propagate them).
+pub fn quantize_packed(values: &[f32], k: usize, g: usize) -> (Vec<i16>, Vec<f32>, usize) {
+    let rows = values.len().checked_div(k).unwrap_or(0);
+    let kp = k.div_ceil(L) * L;
+    let mut out = vec![0i16; rows.div_ceil(g) * g * kp];
     let mut scale = Vec::with_capacity(rows);
-    for row in values.chunks_exact(k.max(1)).take(rows) {
-        // NaN and infinity cannot be represented: they quantize as 0 and
-        // leave the scale finite (the f32 path would propagate them).
-        let max = row
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold(0f32, |m, v| m.max(v.abs()));
-        let s = max / 127.0;
+    for (r, row) in values.chunks_exact(k.max(1)).take(rows).enumerate() {
+        let s = max_abs_finite(row) / 127.0;
         let inv = if s > 0.0 { 1.0 / s } else { 0.0 };
-        q.extend(row.iter().map(|v| {
-            // Ties to even: one SIMD instruction, where `round` is a libm call.
-            let x = (v * inv).round_ties_even();
-            if x.is_finite() {
-                x.clamp(-127.0, 127.0) as i16
-            } else {
-                0
-            }
-        }));
+        let base = (r / g) * g * kp + (r % g) * L;
+        let mut chunks = row.chunks_exact(L);
+        for (c, chunk) in chunks.by_ref().enumerate() {
+            let at = base + c * g * L;
+            quantize8(
+                chunk.try_into().expect("chunks of 8"),
+                inv,
+                &mut out[at..at + L],
+            );
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0f32; L];
+            last[..rest.len()].copy_from_slice(rest);
+            let at = base + (k / L) * g * L;
+            quantize8(&last, inv, &mut out[at..at + L]);
+        }
         scale.push(s);
     }
-    (q, scale)
+    (out, scale, kp)
 }
 
-/// Interleaves groups of `g` rows of `q` (`k` values each) in chunks of
-/// [`L`]: group by group, chunk by chunk, row by row; missing rows and
-/// columns are zeros.
-fn pack(q: &[i16], rows: usize, k: usize, g: usize) -> (Vec<i16>, usize) {
-    let kp = k.div_ceil(L) * L;
-    let groups = rows.div_ceil(g);
-    let mut out = vec![0i16; groups * g * kp];
-    for r in 0..rows {
-        let (grp, i) = (r / g, r % g);
-        for (c, chunk) in q[r * k..(r + 1) * k].chunks(L).enumerate() {
-            let at = grp * g * kp + c * g * L + i * L;
-            out[at..at + chunk.len()].copy_from_slice(chunk);
+/// The largest finite |v| of `row` (0 if none), in 8 lanes.
+fn max_abs_finite(row: &[f32]) -> f32 {
+    let mut m = [0f32; L];
+    let mut chunks = row.chunks_exact(L);
+    for chunk in chunks.by_ref() {
+        for (m, &v) in m.iter_mut().zip(chunk) {
+            // NaN and infinity fail the first test: skipped.
+            let a = v.abs();
+            let a = if a < f32::INFINITY { a } else { 0.0 };
+            *m = if a > *m { a } else { *m };
         }
     }
-    (out, kp)
+    for (m, &v) in m.iter_mut().zip(chunks.remainder()) {
+        let a = v.abs();
+        if a < f32::INFINITY && a > *m {
+            *m = a;
+        }
+    }
+    m.into_iter().fold(0f32, f32::max)
+}
+
+/// Eight values times `inv`, rounded half to even, clamped to ±127; NaN
+/// and infinity as 0.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn quantize8(v: &[f32; L], inv: f32, out: &mut [i16]) {
+    use core::arch::wasm32::*;
+    assert_eq!(out.len(), L);
+    // SAFETY: v holds 8 f32 and out 8 i16: two 16-byte loads, one store.
+    unsafe {
+        let p = v.as_ptr() as *const v128;
+        let half = |x: v128| {
+            let x = f32x4_mul(x, f32x4_splat(inv));
+            let finite = f32x4_lt(f32x4_abs(x), f32x4_splat(f32::INFINITY));
+            let x = f32x4_nearest(v128_and(x, finite));
+            let x = f32x4_pmin(f32x4_pmax(x, f32x4_splat(-127.0)), f32x4_splat(127.0));
+            i32x4_trunc_sat_f32x4(x)
+        };
+        let q = i16x8_narrow_i32x4(half(v128_load(p)), half(v128_load(p.add(1))));
+        v128_store(out.as_mut_ptr() as *mut v128, q);
+    }
+}
+
+/// The same with SSE2: `cvtps2dq` rounds half to even (the default MXCSR
+/// mode), `packssdw` narrows.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn quantize8(v: &[f32; L], inv: f32, out: &mut [i16]) {
+    use core::arch::x86_64::*;
+    assert_eq!(out.len(), L);
+    // SAFETY: SSE2 is part of x86-64; v holds 8 f32 and out 8 i16.
+    unsafe {
+        let half = |x: __m128| {
+            let x = _mm_mul_ps(x, _mm_set1_ps(inv));
+            let abs = _mm_andnot_ps(_mm_set1_ps(-0.0), x);
+            let finite = _mm_cmplt_ps(abs, _mm_set1_ps(f32::INFINITY));
+            let x = _mm_and_ps(x, finite);
+            let x = _mm_min_ps(_mm_max_ps(x, _mm_set1_ps(-127.0)), _mm_set1_ps(127.0));
+            _mm_cvtps_epi32(x)
+        };
+        let lo = half(_mm_loadu_ps(v.as_ptr()));
+        let hi = half(_mm_loadu_ps(v.as_ptr().add(4)));
+        _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, _mm_packs_epi32(lo, hi));
+    }
+}
+
+/// The same in plain Rust.
+#[cfg(not(any(
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    target_arch = "x86_64"
+)))]
+fn quantize8(v: &[f32; L], inv: f32, out: &mut [i16]) {
+    for (o, &x) in out.iter_mut().zip(v) {
+        let x = x * inv;
+        *o = if x.is_finite() {
+            x.round_ties_even().clamp(-127.0, 127.0) as i16
+        } else {
+            0
+        };
+    }
 }
 
 impl Int8Matrix {
     /// Quantizes `w`, `n` rows of `k` values (row-major).
     pub fn from_f32(w: &[f32], n: usize, k: usize) -> Self {
         assert_eq!(w.len(), n * k, "a {n} × {k} matrix has {} values", n * k);
-        let (q, scale) = quantize_rows(w, k);
-        let (packed, kp) = pack(&q, n, k, TC);
+        let (packed, scale, kp) = quantize_packed(w, k, TC);
         Self {
             n,
             k,
@@ -118,6 +191,10 @@ impl Int8Matrix {
     /// `x · wᵀ + bias` for `x` holding whole rows of `k` values; returns
     /// `rows × n` values.
     pub fn matmul(&self, x: &[f32], bias: &[f32]) -> Vec<f32> {
+        self.matmul_with(Kernel::detect(), x, bias)
+    }
+
+    fn matmul_with(&self, kernel: Kernel, x: &[f32], bias: &[f32]) -> Vec<f32> {
         assert_eq!(
             x.len() % self.k.max(1),
             0,
@@ -125,31 +202,208 @@ impl Int8Matrix {
             self.k
         );
         assert_eq!(bias.len(), self.n, "one bias per output");
-        let rows = if self.k == 0 { 0 } else { x.len() / self.k };
-        let (qx, sx) = quantize_rows(x, self.k);
-        let (xp, _) = pack(&qx, rows, self.k, TR);
+        let rows = x.len().checked_div(self.k).unwrap_or(0);
+        let (xp, sx, _) = quantize_packed(x, self.k, TR);
+        let mut out = vec![0f32; rows * self.n];
+        if self.n == 0 {
+            return out;
+        }
+        let groups = rows.div_ceil(TR);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            // Natively the row groups are shared out over rayon's threads
+            // (`RAYON_NUM_THREADS`), each writing its own rows of `out`.
+            let threads = rayon::current_num_threads().min(groups);
+            if threads > 1 && rows * self.n * self.kp >= PARALLEL_MIN_PRODUCTS {
+                use rayon::prelude::*;
+                let per = groups.div_ceil(threads);
+                out.par_chunks_mut(per * TR * self.n)
+                    .enumerate()
+                    .for_each(|(i, chunk)| {
+                        self.groups_into(kernel, &xp, &sx, bias, i * per, chunk)
+                    });
+                return out;
+            }
+        }
+        let _ = groups;
+        self.groups_into(kernel, &xp, &sx, bias, 0, &mut out);
+        out
+    }
+
+    /// The rows of `out` (whole rows of `n`) from row group `g0` on:
+    /// output blocks whose weights stay in the cache while every row group
+    /// of `out` passes over them, tile by tile.
+    fn groups_into(
+        &self,
+        kernel: Kernel,
+        xp: &[i16],
+        sx: &[f32],
+        bias: &[f32],
+        g0: usize,
+        out: &mut [f32],
+    ) {
         let (n, kp) = (self.n, self.kp);
-        let mut out = vec![0f32; rows * n];
-        for g in 0..rows.div_ceil(TR) {
-            let xg = &xp[g * TR * kp..(g + 1) * TR * kp];
-            for p in 0..n.div_ceil(TC) {
-                let wp = &self.packed[p * TC * kp..(p + 1) * TC * kp];
-                let sums = tile(xg, wp, kp);
-                for (i, row) in sums.iter().enumerate() {
-                    let r = g * TR + i;
-                    if r >= rows {
-                        break;
-                    }
-                    for (o, &dot) in row.iter().enumerate() {
-                        let j = p * TC + o;
-                        if j < n {
-                            out[r * n + j] = dot as f32 * sx[r] * self.scale[j] + bias[j];
+        let rows = out.len() / n;
+        let pairs = n.div_ceil(TC);
+        let block = block_pairs(kp).min(pairs);
+        let mut sums = [[0i32; TC * WIDE]; TR];
+        for p0 in (0..pairs).step_by(block) {
+            let p1 = (p0 + block).min(pairs);
+            for g in 0..rows.div_ceil(TR) {
+                let xg = &xp[(g0 + g) * TR * kp..(g0 + g + 1) * TR * kp];
+                let mut p = p0;
+                while p < p1 {
+                    let done = kernel.tiles(xg, &self.packed[p * TC * kp..], kp, p1 - p, &mut sums);
+                    for (i, row) in sums.iter().enumerate() {
+                        let r = g * TR + i;
+                        if r >= rows {
+                            break;
+                        }
+                        let s = sx[g0 * TR + r];
+                        for (o, &dot) in row[..done * TC].iter().enumerate() {
+                            let j = p * TC + o;
+                            if j < n {
+                                out[r * n + j] = dot as f32 * s * self.scale[j] + bias[j];
+                            }
                         }
                     }
+                    p += done;
                 }
             }
         }
-        out
+    }
+}
+
+/// Below this many multiply-adds a product stays on one thread (about
+/// 20 µs of work: more than rayon's hand-off costs).
+#[cfg(not(target_arch = "wasm32"))]
+const PARALLEL_MIN_PRODUCTS: usize = 1 << 21;
+
+/// Weight pairs per output block: natively as many as fit in 256 KiB (a
+/// core's L2 holds them while the row groups stream past); in wasm all of
+/// them (blocking measured no gain there: the kernel is not memory-bound).
+fn block_pairs(kp: usize) -> usize {
+    if cfg!(target_arch = "wasm32") {
+        usize::MAX
+    } else {
+        ((256 << 10) / (TC * kp.max(1) * 2)).next_multiple_of(WIDE)
+    }
+}
+
+/// Weight pairs per wide tile ([`Kernel::tiles`]): 4 rows × 8 outputs.
+const WIDE: usize = 4;
+
+/// Which tile kernel a product uses: [`tile`] (wasm SIMD128, SSE2 or plain
+/// Rust), or on x86-64 CPUs with AVX-512 VNNI a 4 × 8 tile whose
+/// `vpdpwssd` does 32 multiply-adds (and the add) in one instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx512Vnni,
+}
+
+impl Kernel {
+    /// The widest kernel the CPU runs; natively
+    /// `ROLEMAPPER_INT8_KERNEL=portable` picks [`tile`] (for benchmarks).
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            static KERNEL: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+            *KERNEL.get_or_init(|| {
+                let portable =
+                    std::env::var_os("ROLEMAPPER_INT8_KERNEL").is_some_and(|k| k == "portable");
+                if !portable
+                    && std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512vnni")
+                {
+                    Kernel::Avx512Vnni
+                } else {
+                    Kernel::Portable
+                }
+            })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Kernel::Portable
+    }
+
+    /// The sums of one packed row group `x` with the weight pairs from the
+    /// start of `w` (`avail` pairs left in the block); returns how many
+    /// pairs it did, their sums in `sums[row][..pairs · TC]`.
+    #[inline(always)]
+    fn tiles(
+        self,
+        x: &[i16],
+        w: &[i16],
+        kp: usize,
+        avail: usize,
+        sums: &mut [[i32; TC * WIDE]; TR],
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if self == Kernel::Avx512Vnni && avail >= WIDE {
+            assert!(x.len() >= TR * kp && w.len() >= WIDE * TC * kp && kp.is_multiple_of(L));
+            // SAFETY: `detect` found AVX-512 F, BW and VNNI; the kernel reads
+            // inside the lengths asserted above.
+            unsafe { tile_avx512_vnni(x.as_ptr(), w.as_ptr(), kp, sums) };
+            return WIDE;
+        }
+        let _ = avail;
+        for (s, t) in sums.iter_mut().zip(tile(x, w, kp)) {
+            s[..TC].copy_from_slice(&t);
+        }
+        1
+    }
+}
+
+/// [`WIDE`] weight pairs against one row group: each step loads the group's
+/// chunk (4 rows × 8 values, one 512-bit register) once and each weight
+/// row's 8 values broadcast to the four 128-bit lanes, so lane `r` of an
+/// accumulator sums row `r` against one weight row.
+///
+/// # Safety
+/// The CPU has AVX-512 F, BW and VNNI; `x` holds `TR · kp` values and `w`
+/// `WIDE · TC · kp`, `kp` a multiple of 8.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn tile_avx512_vnni(
+    x: *const i16,
+    w: *const i16,
+    kp: usize,
+    sums: &mut [[i32; TC * WIDE]; TR],
+) {
+    use core::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_si512(); TC * WIDE];
+    for c in 0..kp / L {
+        let xv = _mm512_loadu_si512(x.add(c * TR * L) as *const _);
+        for p in 0..WIDE {
+            let wc = w.add(p * TC * kp + c * TC * L);
+            for o in 0..TC {
+                let wo = _mm512_broadcast_i32x4(_mm_loadu_si128(wc.add(o * L) as *const __m128i));
+                acc[p * TC + o] = _mm512_dpwssd_epi32(acc[p * TC + o], xv, wo);
+            }
+        }
+    }
+    // Four accumulators at a time: within each 128-bit lane (one row),
+    // two rounds of unpack-and-add leave the four outputs' sums in order.
+    for (q, a) in acc.chunks_exact(4).enumerate() {
+        let s01 = _mm512_add_epi32(
+            _mm512_unpacklo_epi32(a[0], a[1]),
+            _mm512_unpackhi_epi32(a[0], a[1]),
+        );
+        let s23 = _mm512_add_epi32(
+            _mm512_unpacklo_epi32(a[2], a[3]),
+            _mm512_unpackhi_epi32(a[2], a[3]),
+        );
+        let all = _mm512_add_epi32(
+            _mm512_unpacklo_epi64(s01, s23),
+            _mm512_unpackhi_epi64(s01, s23),
+        );
+        let mut lanes = [0i32; 16];
+        _mm512_storeu_si512(lanes.as_mut_ptr() as *mut _, all);
+        for (r, row) in sums.iter_mut().enumerate() {
+            row[q * 4..q * 4 + 4].copy_from_slice(&lanes[r * 4..r * 4 + 4]);
+        }
     }
 }
 
@@ -159,7 +413,7 @@ impl Int8Matrix {
 #[inline(always)]
 fn tile(x: &[i16], w: &[i16], kp: usize) -> [[i32; TC]; TR] {
     use core::arch::wasm32::*;
-    assert!(x.len() >= TR * kp && w.len() >= TC * kp && kp % L == 0);
+    assert!(x.len() >= TR * kp && w.len() >= TC * kp && kp.is_multiple_of(L));
     let (mut a00, mut a01, mut a10, mut a11) = (
         i32x4_splat(0),
         i32x4_splat(0),
@@ -215,7 +469,7 @@ fn tile(x: &[i16], w: &[i16], kp: usize) -> [[i32; TC]; TR] {
 #[inline(always)]
 fn tile(x: &[i16], w: &[i16], kp: usize) -> [[i32; TC]; TR] {
     use core::arch::x86_64::*;
-    assert!(x.len() >= TR * kp && w.len() >= TC * kp && kp % L == 0);
+    assert!(x.len() >= TR * kp && w.len() >= TC * kp && kp.is_multiple_of(L));
     // SAFETY: SSE2 is part of x86-64; every load reads 8 values of chunk
     // c, inside the lengths asserted above.
     unsafe {
@@ -334,13 +588,79 @@ mod tests {
     }
 
     #[test]
+    fn every_kernel_and_thread_count_gives_the_same_sums() {
+        // The integer sums are exact, so the wide kernel (AVX-512 VNNI where
+        // the CPU has it), the output blocks and the row groups shared over
+        // threads must give bit-identical results to one portable thread:
+        // shapes with a partial row group, outputs that are not a multiple
+        // of the wide tile, more pairs than one block, enough products for
+        // the parallel path.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        eprintln!("kernel on this CPU: {:?}", Kernel::detect());
+        for (rows, n, k) in [
+            (37, 300, 400),
+            (5, 1536, 384),
+            (130, 38, 1536),
+            (2, 8, 8),
+            (9, 11, 24),
+        ] {
+            let mut seed = (rows * 7 + n * 3 + k) as u64;
+            let x: Vec<f32> = (0..rows * k).map(|_| lcg(&mut seed)).collect();
+            let w: Vec<f32> = (0..n * k).map(|_| lcg(&mut seed) * 0.1).collect();
+            let bias: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let m = Int8Matrix::from_f32(&w, n, k);
+            let want = one.install(|| m.matmul_with(Kernel::Portable, &x, &bias));
+            let got = three.install(|| m.matmul(&x, &bias));
+            assert!(got == want, "{rows}×{n}×{k}");
+            let tol = 0.1 * 2.0 / 127.0 * (k as f32).sqrt();
+            for (g, e) in got.iter().zip(reference(&x, &w, &bias, k)) {
+                assert!((g - e).abs() <= tol, "{rows}×{n}×{k}: {g} vs {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn quantized_values_land_in_the_packed_layout_rounded_half_to_even() {
+        // Row 0's largest value is 127 (scale 1), so x.5 values are ties:
+        // 2.5 → 2, 3.5 → 4, -2.5 → -2. Other rows: random values in groups
+        // of 4 rows, k = 13 (a partial chunk), 6 rows (a partial group).
+        let (k, g, rows) = (13, 4, 6);
+        let mut seed = 11;
+        let mut v: Vec<f32> = (0..rows * k).map(|_| lcg(&mut seed) * 3.0).collect();
+        v[..6].copy_from_slice(&[127.0, 2.5, 3.5, -2.5, 0.5, -1.5]);
+        let (q, s, kp) = quantize_packed(&v, k, g);
+        assert_eq!((kp, q.len(), s.len()), (16, 2 * g * 16, rows));
+        assert_eq!(&q[..6], &[127, 2, 4, -2, 0, -2]);
+        for r in 0..8 {
+            for c in 0..kp {
+                let got = q[(r / g) * g * kp + (c / L) * g * L + (r % g) * L + c % L];
+                let want = if r < rows && c < k {
+                    let inv = if s[r] > 0.0 { 1.0 / s[r] } else { 0.0 };
+                    (v[r * k + c] * inv).round_ties_even().clamp(-127.0, 127.0) as i16
+                } else {
+                    0
+                };
+                assert_eq!(got, want, "row {r}, column {c}");
+            }
+        }
+    }
+
+    #[test]
     fn zeros_and_non_finite_values_do_not_poison_the_scale() {
-        let (q, s) = quantize_rows(&[0.0, 0.0, 0.0, f32::NAN, f32::INFINITY, -2.0], 3);
+        let (q, s, kp) = quantize_packed(&[0.0, 0.0, 0.0, f32::NAN, f32::INFINITY, -2.0], 3, 1);
+        assert_eq!(kp, 8);
         assert_eq!(s[0], 0.0);
-        assert_eq!(&q[..3], &[0, 0, 0]);
+        assert_eq!(&q[..8], &[0; 8]);
         // NaN and infinity become 0; the row's finite values keep their scale.
         assert_eq!(s[1], 2.0 / 127.0);
-        assert_eq!(&q[3..], &[0, 0, -127]);
+        assert_eq!(&q[8..], &[0, 0, -127, 0, 0, 0, 0, 0]);
         let m = Int8Matrix::from_f32(&[1.0, 2.0], 1, 2);
         assert_eq!(m.matmul(&[0.0, 0.0], &[3.0]), vec![3.0]);
     }

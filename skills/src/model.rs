@@ -154,6 +154,20 @@ impl LayerNorm {
         })
     }
 
+    /// `xs + residual`, normalised; at inference on the CPU one pass of
+    /// [`fastmath::add_layer_norm_in_place`] instead of candle's add and
+    /// layer norm.
+    pub fn forward_residual(&self, xs: &Tensor, residual: &Tensor, mode: Mode) -> Result<Tensor> {
+        if mode.is_train() || !on_cpu_f32(xs) || xs.shape() != residual.shape() {
+            return self.forward(&(xs + residual)?, mode);
+        }
+        let residual = residual.flatten_all()?.to_vec1::<f32>()?;
+        let (w, b) = (self.weight.to_vec1::<f32>()?, self.bias.to_vec1::<f32>()?);
+        in_place(xs, |v| {
+            fastmath::add_layer_norm_in_place(v, &residual, &w, &b, self.eps as f32)
+        })
+    }
+
     pub fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
         if !mode.is_train() {
             return candle_nn::ops::layer_norm(
@@ -530,7 +544,7 @@ impl Block {
         mode: Mode,
     ) -> Result<Tensor> {
         let sa = self.attention.forward(xs, bias, c, mode)?;
-        let xs = self.sa_norm.forward(&(sa + xs)?, mode)?;
+        let xs = self.sa_norm.forward_residual(&sa, xs, mode)?;
         lap("residual_layernorm");
         let h = self.lin1.forward(&xs)?;
         lap("ffn_lin1");
@@ -538,7 +552,7 @@ impl Block {
         lap("gelu");
         let ff = mode.dropout(&self.lin2.forward(&h)?, c.dropout)?;
         lap("ffn_lin2");
-        let out = self.out_norm.forward(&(ff + xs)?, mode)?;
+        let out = self.out_norm.forward_residual(&ff, &xs, mode)?;
         lap("residual_layernorm");
         Ok(out)
     }

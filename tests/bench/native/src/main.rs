@@ -7,7 +7,9 @@
 //!   of an ids file, one at a time (batch 1, no padding), as JSON: the
 //!   reference the ONNX exports are checked against.
 //! - `bench`: encoder-only forward throughput (sub-word tokens/s counting
-//!   real tokens, padding excluded) over an ids file in batches.
+//!   real tokens, padding excluded) over an ids file in batches; with
+//!   `--profile 1` also the milliseconds per model operation of one more
+//!   pass (`skills::profile`), under `profile_ms`.
 //!
 //! Threads: candle's CPU kernels follow `RAYON_NUM_THREADS`.
 
@@ -42,6 +44,7 @@ fn main() -> Result<()> {
             &get("ids")?,
             get("batch")?.parse()?,
             get("repeat")?.parse()?,
+            flags.get("profile").is_some_and(|p| p == "1"),
         ),
         other => bail!("unknown command {other}"),
     }
@@ -132,7 +135,7 @@ fn pad(sentences: &[Vec<u32>]) -> Result<(Tensor, Tensor)> {
     ))
 }
 
-fn bench(bundle: &str, compute: Compute, ids_path: &str, batch: usize, repeat: usize) -> Result<()> {
+fn bench(bundle: &str, compute: Compute, ids_path: &str, batch: usize, repeat: usize, profile: bool) -> Result<()> {
     let tagger = Bundle::read_file(Path::new(bundle))?.tagger(&Device::Cpu, compute)?;
     let sentences = read_ids(ids_path)?;
     let tokens: usize = sentences.iter().map(Vec::len).sum();
@@ -152,6 +155,17 @@ fn bench(bundle: &str, compute: Compute, ids_path: &str, batch: usize, repeat: u
     for _ in 0..repeat.max(1) {
         best = best.min(pass()?);
     }
+    let profile_ms = if profile {
+        fn clock() -> f64 {
+            thread_local!(static START: Instant = Instant::now());
+            START.with(|s| s.elapsed().as_secs_f64() * 1e3)
+        }
+        let (r, ms) = skills::profile::profiled(clock, pass);
+        r?;
+        serde_json::Value::from_iter(ms.into_iter().map(|(k, v)| (k.to_owned(), serde_json::json!(v))))
+    } else {
+        serde_json::Value::Null
+    };
     println!(
         "{}",
         serde_json::json!({
@@ -163,6 +177,7 @@ fn bench(bundle: &str, compute: Compute, ids_path: &str, batch: usize, repeat: u
             "threads": std::env::var("RAYON_NUM_THREADS").ok(),
             "seconds": best,
             "tokens_per_s": tokens as f64 / best,
+            "profile_ms": profile_ms,
         })
     );
     Ok(())
