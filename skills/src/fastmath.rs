@@ -66,29 +66,84 @@ pub fn erf(x: f32) -> f32 {
 
 /// Exact (erf) GELU, in place: `x · (1 + erf(x / √2)) / 2`.
 pub fn gelu_in_place(xs: &mut [f32]) {
-    for v in xs.iter_mut() {
-        let x = *v;
-        *v = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-    }
+    par_rows(xs, 1, |_, part| {
+        for v in part.iter_mut() {
+            let x = *v;
+            *v = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+        }
+    });
 }
 
 /// Softmax of each row of `n` values, in place.
 pub fn softmax_rows_in_place(xs: &mut [f32], n: usize) {
+    softmax_rows_in_place_biased(xs, n, None, 1)
+}
+
+/// Softmax of each row of `n` values plus a bias row, in place: row `r`
+/// gets `bias[(r / rows_per_bias) · n..][..n]` added first (attention's
+/// padding mask: one bias row per sentence, `heads · T` score rows each).
+/// Natively, large inputs are shared out over rayon's threads.
+pub fn softmax_rows_in_place_biased(
+    xs: &mut [f32],
+    n: usize,
+    bias: Option<&[f32]>,
+    rows_per_bias: usize,
+) {
     if n == 0 {
         return;
     }
-    for row in xs.chunks_exact_mut(n) {
-        let max = lanes(row, f32::NEG_INFINITY, |m, v| if v > m { v } else { m });
-        // Separate passes, and sums in 8 lanes: a single running sum would
-        // keep the compiler from vectorising (float addition is not
-        // reassociated).
-        for v in row.iter_mut() {
-            *v = exp(*v - max);
+    let rows_per_bias = rows_per_bias.max(1);
+    if let Some(b) = bias {
+        assert!(
+            b.len() >= (xs.len() / n).div_ceil(rows_per_bias) * n,
+            "one bias row per {rows_per_bias} rows"
+        );
+    }
+    let softmax = |first_row: usize, part: &mut [f32]| {
+        for (i, row) in part.chunks_exact_mut(n).enumerate() {
+            if let Some(b) = bias {
+                let at = (first_row + i) / rows_per_bias * n;
+                for (v, b) in row.iter_mut().zip(&b[at..at + n]) {
+                    *v += b;
+                }
+            }
+            softmax_row(row);
         }
-        let inv = 1.0 / lanes(row, 0.0, |s, v| s + v);
-        for v in row.iter_mut() {
-            *v *= inv;
+    };
+    par_rows(xs, n, softmax);
+}
+
+/// Calls `f(first row, rows)` on all of `xs` (rows of `n`), natively in
+/// parts over rayon's threads when there is enough work to share.
+fn par_rows(xs: &mut [f32], n: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        const PARALLEL_MIN_VALUES: usize = 1 << 18;
+        let threads = rayon::current_num_threads();
+        if threads > 1 && xs.len() >= PARALLEL_MIN_VALUES {
+            use rayon::prelude::*;
+            let rows = xs.len() / n;
+            let per = rows.div_ceil(threads);
+            xs.par_chunks_mut(per * n)
+                .enumerate()
+                .for_each(|(i, part)| f(i * per, part));
+            return;
         }
+    }
+    f(0, xs)
+}
+
+fn softmax_row(row: &mut [f32]) {
+    let max = lanes(row, f32::NEG_INFINITY, |m, v| if v > m { v } else { m });
+    // Separate passes, and sums in 8 lanes: a single running sum would
+    // keep the compiler from vectorising (float addition is not
+    // reassociated).
+    for v in row.iter_mut() {
+        *v = exp(*v - max);
+    }
+    let inv = 1.0 / lanes(row, 0.0, |s, v| s + v);
+    for v in row.iter_mut() {
+        *v *= inv;
     }
 }
 
@@ -176,6 +231,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn biased_softmax_adds_each_sentences_bias_row() {
+        // 2 sentences × 3 rows of 4 scores; sentence 1 masks its last key.
+        let n = 4;
+        let xs: Vec<f32> = (0..24).map(|i| (i as f32 * 0.37).sin()).collect();
+        let bias = [0.0, 0.5, -1.0, 0.0, 0.0, 0.0, 0.0, -1e9];
+        let mut got = xs.clone();
+        softmax_rows_in_place_biased(&mut got, n, Some(&bias), 3);
+        for r in 0..6 {
+            let b = &bias[(r / 3) * n..][..n];
+            let mut row: Vec<f32> = (0..n).map(|i| xs[r * n + i] + b[i]).collect();
+            softmax_rows_in_place(&mut row, n);
+            for i in 0..n {
+                assert!((got[r * n + i] - row[i]).abs() < 1e-7, "row {r}");
+            }
+        }
+        assert_eq!(got[23], 0.0);
     }
 
     #[test]

@@ -500,13 +500,29 @@ impl Attention {
         lap("split_heads");
         let scores = q.matmul(&k.t()?)?;
         lap("qk_matmul");
-        let scores = match bias {
-            Some(bias) => scores.broadcast_add(bias)?,
-            None => scores,
+        let probs = if !mode.is_train() && on_cpu_f32(&scores) {
+            // Inference: the padding bias is added row by row inside the
+            // softmax (one pass, no broadcast tensor).
+            lap("mask_add");
+            let bias = bias
+                .map(|b| b.flatten_all()?.to_vec1::<f32>())
+                .transpose()?;
+            let rows_per_bias = self.heads * t;
+            let p = in_place(&scores, |v| {
+                fastmath::softmax_rows_in_place_biased(v, t, bias.as_deref(), rows_per_bias)
+            })?;
+            lap("softmax");
+            p
+        } else {
+            let scores = match bias {
+                Some(bias) => scores.broadcast_add(bias)?,
+                None => scores,
+            };
+            lap("mask_add");
+            let p = mode.dropout(&softmax_last(&scores, mode)?, c.attention_dropout)?;
+            lap("softmax");
+            p
         };
-        lap("mask_add");
-        let probs = mode.dropout(&softmax_last(&scores, mode)?, c.attention_dropout)?;
-        lap("softmax");
         let ctx = probs.matmul(&v)?;
         lap("pv_matmul");
         let ctx = ctx.transpose(1, 2)?.reshape((b, t, dim))?;

@@ -83,10 +83,11 @@ enum Command {
         /// lexicon; for a model folder, skills/lexicon).
         #[arg(long)]
         lexicon: Option<PathBuf>,
-        /// How a bundle's quantized matrices compute: `quantized` (least memory), `f32`
-        /// (dequantized once at load; faster on most CPUs) or `int8` (requantized per row at
-        /// load, integer products; single-threaded, fastest in the browser).
-        #[arg(long, value_enum, default_value_t = ComputeArg::F32)]
+        /// How a bundle's quantized matrices compute: `int8` (requantized per row at load,
+        /// exact integer products: AVX-512 VNNI where the CPU has it, SIMD elsewhere; what the
+        /// app runs, and the fastest), `f32` (dequantized once at load) or `quantized` (least
+        /// memory).
+        #[arg(long, value_enum, default_value_t = ComputeArg::Int8)]
         compute: ComputeArg,
         /// Input is CoNLL: tokens in the first column, a blank line between sentences.
         #[arg(long)]
@@ -101,8 +102,8 @@ enum Command {
         /// A model bundle file or a model folder.
         #[arg(long, default_value = SHIPPED_BUNDLE)]
         model: PathBuf,
-        /// How a bundle's quantized matrices compute.
-        #[arg(long, value_enum, default_value_t = ComputeArg::F32)]
+        /// How a bundle's quantized matrices compute (see `tag --help`).
+        #[arg(long, value_enum, default_value_t = ComputeArg::Int8)]
         compute: ComputeArg,
         /// Sentences to tag (a dataset JSONL file).
         #[arg(long, default_value = "data/skillspan.test.jsonl")]
