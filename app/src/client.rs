@@ -334,13 +334,12 @@ impl Client {
                 sentences,
             } => {
                 if let Some((editor, text)) = self.answered(id) {
-                    // When these highlights are on screen (the frame after
-                    // they are rendered): `rm-applied:<editor>:<UTF-16 length>`.
-                    let name = format!(
-                        "rm-applied:{}:{}",
-                        editor.textarea_id(),
-                        text.encode_utf16().count()
-                    );
+                    // When the answer arrived (`rm-received:…`) and when these
+                    // highlights are on screen (the frame after they are
+                    // rendered): `rm-applied:<editor>:<UTF-16 length>`.
+                    let key = format!("{}:{}", editor.textarea_id(), text.encode_utf16().count());
+                    crate::dom::mark(&format!("rm-received:{key}"));
+                    let name = format!("rm-applied:{key}");
                     request_animation_frame(move || crate::dom::mark(&name));
                     self.results[editor.index()].set(Tagged {
                         text,

@@ -142,6 +142,7 @@ impl Highlighter {
             engine.windows(text, &ws, &mut windows)?;
             owner.extend(std::iter::repeat_n(i, windows.len() - before));
         }
+        crate::profile::lap("tokenize");
         let tagged = engine.tag_windows(&windows)?;
         let mut out = vec![Vec::new(); sentences.len()];
         for ((win, (tags, probs)), i) in windows.iter().zip(tagged).zip(owner) {
@@ -160,6 +161,7 @@ impl Highlighter {
                 });
             }
         }
+        crate::profile::lap("link");
         Ok(out)
     }
 
@@ -265,10 +267,14 @@ impl Engine<'_> {
                 .collect();
             let refs: Vec<&Encoded> = compact.iter().collect();
             let batch = self.pieces.batch(&refs, &self.device)?;
+            crate::profile::lap("batch");
             let emissions = self.tagger.word_emissions(&batch, Mode::Infer)?;
+            crate::profile::lap("word_emissions");
             let lengths: Vec<usize> = compact.iter().map(|e| e.first.len()).collect();
             let decoded = self.tagger.decode(&emissions, &lengths)?;
+            crate::profile::lap("decode");
             let probs: Vec<Vec<Vec<f32>>> = Tagger::probabilities(&emissions)?.to_vec3()?;
+            crate::profile::lap("probabilities");
             for (k, (&i, tags)) in chunk.iter().zip(decoded).enumerate() {
                 let mut it = tags.into_iter().zip(probs[k].iter());
                 let (mut t, mut p) = (Vec::new(), Vec::new());

@@ -450,7 +450,8 @@ const PARALLEL_MIN_PRODUCTS: usize = 1 << 26;
 /// Weight pairs per output block, for pairs of `pair_bytes`: natively as
 /// many as fit in 256 KiB (a core's L2 holds them while the row groups
 /// stream past); in wasm all of them (blocking measured no gain there: the
-/// kernel is not memory-bound).
+/// kernel is not memory-bound; 64 KiB blocks made a keystroke's re-tagging
+/// slower, 13.9–15.1 vs 12.3 ms).
 fn block_pairs(pair_bytes: usize) -> usize {
     if cfg!(target_arch = "wasm32") {
         usize::MAX

@@ -67,7 +67,7 @@ async function keystrokes(context, debounce) {
     ta.addEventListener('keydown', (e) => window.__kd.push(e.timeStamp), true);
   }, cv);
   const typed = ' Python SQL Docker Kubernetes and Apache Spark for ETL';
-  const total = [], afterSend = [], worker = [];
+  const total = [], afterSend = [], worker = [], toReceived = [], toScreen = [];
   for (let i = 0; i < KEYS; i++) {
     const ch = typed[i % typed.length];
     const len = cv.length + i + 1;
@@ -76,14 +76,20 @@ async function keystrokes(context, debounce) {
       const a = performance.getEntriesByName(`rm-applied:editor-cv:${len}`)[0];
       if (!a) return null;
       const s = performance.getEntriesByName(`rm-send:editor-cv:${len}`)[0];
+      const rcv = performance.getEntriesByName(`rm-received:editor-cv:${len}`)[0];
       const kd = window.__kd[window.__kd.length - 1];
       const summary = document.querySelector('#editor-cv-summary').textContent;
       const ms = Number((summary.match(/updated in (\d+) ms/) || [])[1]);
-      return { total: a.startTime - kd, afterSend: s ? a.startTime - s.startTime : null, worker: ms };
+      return {
+        total: a.startTime - kd, afterSend: s ? a.startTime - s.startTime : null, worker: ms,
+        toReceived: s && rcv ? rcv.startTime - s.startTime : null, toScreen: rcv ? a.startTime - rcv.startTime : null,
+      };
     }, len, { timeout: 30_000, polling: 'raf' }).then((h) => h.jsonValue());
     total.push(r.total);
     if (r.afterSend !== null) afterSend.push(r.afterSend);
     if (!Number.isNaN(r.worker)) worker.push(r.worker);
+    if (r.toReceived !== null) toReceived.push(r.toReceived);
+    if (r.toScreen !== null) toScreen.push(r.toScreen);
     await page.waitForTimeout(Math.max(200, (debounce ?? 0) + 50));
   }
   await page.close();
@@ -92,6 +98,10 @@ async function keystrokes(context, debounce) {
     p50_ms: pct(total, 50), p95_ms: pct(total, 95), max_ms: pct(total, 100),
     after_send_p50_ms: pct(afterSend, 50), after_send_p95_ms: pct(afterSend, 95),
     worker_p50_ms: pct(worker, 50), worker_p95_ms: pct(worker, 95),
+    // send → the answer's message handled on the page (worker + messages),
+    // then → the frame that shows it (rendering + waiting for the frame).
+    send_to_received_p50_ms: pct(toReceived, 50), send_to_received_p95_ms: pct(toReceived, 95),
+    received_to_screen_p50_ms: pct(toScreen, 50), received_to_screen_p95_ms: pct(toScreen, 95),
   };
 }
 
