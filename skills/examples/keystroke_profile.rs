@@ -58,14 +58,17 @@ fn main() {
         &cv[s.clone()]
     );
     for _ in 0..20 {
-        h.highlight_sentences(&cv, std::slice::from_ref(&s)).unwrap();
+        h.highlight_sentences(&cv, std::slice::from_ref(&s))
+            .unwrap();
     }
     let reps = 50;
     let mut total = Vec::new();
     let mut laps: Vec<(&'static str, f64)> = Vec::new();
     for _ in 0..reps {
         let t0 = clock();
-        let (r, ms) = skills::profile::profiled(clock, || h.highlight_sentences(&cv, std::slice::from_ref(&s)));
+        let (r, ms) = skills::profile::profiled(clock, || {
+            h.highlight_sentences(&cv, std::slice::from_ref(&s))
+        });
         r.unwrap();
         total.push(clock() - t0);
         for (k, v) in ms {

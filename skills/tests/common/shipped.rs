@@ -10,9 +10,14 @@ pub const SHIPPED: &[u8] = include_bytes!("../../../public/model/rolemapper.gguf
 /// natively by `tests/shipped.rs`, checked there and in the browser).
 pub const SHIPPED_ANSWER: &str = include_str!("../../../tests/fixtures/shipped-answer.json");
 
-/// Emissions may differ by float summation order between native and wasm
-/// kernels; spans may not.
-pub const EMISSION_TOLERANCE: f32 = 1e-3;
+/// Emissions may differ between native and wasm kernels; spans may not.
+/// The f32 operations around the int8 products differ in their last bits
+/// (candle's attention products use FMA natively, not in wasm), and now
+/// and then such a difference moves an input across a rounding boundary of
+/// its int8 quantization: one step of 1/127 of its row's range, which moves
+/// emissions by up to about 1e-2 (measured 8.3e-3 on this text after a
+/// change of the layer norm's summation order; otherwise 5e-6).
+pub const EMISSION_TOLERANCE: f32 = 2e-2;
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Answer {
