@@ -690,6 +690,24 @@ mod tests {
         out
     }
 
+    /// Random inputs `[rows, k]`, weight `[n, k]` and bias for one shape.
+    fn random_case(rows: usize, n: usize, k: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let mut seed = seed;
+        let x = (0..rows * k).map(|_| lcg(&mut seed)).collect();
+        let w = (0..n * k).map(|_| lcg(&mut seed) * 0.1).collect();
+        let bias = (0..n).map(|_| lcg(&mut seed)).collect();
+        (x, w, bias)
+    }
+
+    /// Each product's relative error is at most about 2 / 127; over k
+    /// terms of random sign the sum's error grows like √k.
+    fn assert_near_f32(got: &[f32], x: &[f32], w: &[f32], bias: &[f32], k: usize, what: &str) {
+        let tol = 0.1 * 2.0 / 127.0 * (k as f32).sqrt();
+        for (g, e) in got.iter().zip(reference(x, w, bias, k)) {
+            assert!((g - e).abs() <= tol, "{what}: {g} vs {e}");
+        }
+    }
+
     #[test]
     fn integer_products_are_exact_on_integer_data() {
         // Rows whose largest value is 127 quantize exactly (scale 1).
@@ -720,18 +738,9 @@ mod tests {
             (4, 2, 13),
             (3, 5, 1536),
         ] {
-            let mut seed = (rows * 1000 + n * 10 + k) as u64;
-            let x: Vec<f32> = (0..rows * k).map(|_| lcg(&mut seed)).collect();
-            let w: Vec<f32> = (0..n * k).map(|_| lcg(&mut seed) * 0.1).collect();
-            let bias: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let (x, w, bias) = random_case(rows, n, k, (rows * 1000 + n * 10 + k) as u64);
             let got = Int8Matrix::from_f32(&w, n, k).matmul(&x, &bias);
-            let want = reference(&x, &w, &bias, k);
-            // Each product's relative error is at most about 2 / 127; over
-            // k terms of random sign the sum's error grows like √k.
-            let tol = 0.1 * 2.0 / 127.0 * (k as f32).sqrt();
-            for (g, e) in got.iter().zip(&want) {
-                assert!((g - e).abs() <= tol, "{rows}×{n}×{k}: {g} vs {e}");
-            }
+            assert_near_f32(&got, &x, &w, &bias, k, &format!("{rows}×{n}×{k}"));
         }
     }
 
@@ -752,25 +761,22 @@ mod tests {
             .build()
             .unwrap();
         eprintln!("kernel on this CPU: {:?}", Kernel::detect());
+        let parallel = (261, 384, 672);
+        assert!(parallel.0 * parallel.1 * parallel.2 >= PARALLEL_MIN_PRODUCTS);
         for (rows, n, k) in [
+            parallel,
             (37, 300, 400),
             (5, 1536, 384),
             (130, 38, 1536),
             (2, 8, 8),
             (9, 11, 24),
         ] {
-            let mut seed = (rows * 7 + n * 3 + k) as u64;
-            let x: Vec<f32> = (0..rows * k).map(|_| lcg(&mut seed)).collect();
-            let w: Vec<f32> = (0..n * k).map(|_| lcg(&mut seed) * 0.1).collect();
-            let bias: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let (x, w, bias) = random_case(rows, n, k, (rows * 7 + n * 3 + k) as u64);
             let portable = Int8Matrix::from_f32_for(Kernel::Portable, &w, n, k);
             let want = one.install(|| portable.matmul(&x, &bias));
             let got = three.install(|| Int8Matrix::from_f32(&w, n, k).matmul(&x, &bias));
             assert!(got == want, "{rows}×{n}×{k}");
-            let tol = 0.1 * 2.0 / 127.0 * (k as f32).sqrt();
-            for (g, e) in got.iter().zip(reference(&x, &w, &bias, k)) {
-                assert!((g - e).abs() <= tol, "{rows}×{n}×{k}: {g} vs {e}");
-            }
+            assert_near_f32(&got, &x, &w, &bias, k, &format!("{rows}×{n}×{k}"));
         }
     }
 
