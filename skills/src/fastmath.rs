@@ -120,9 +120,9 @@ fn par_rows(xs: &mut [f32], n: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     {
         const PARALLEL_MIN_VALUES: usize = 1 << 18;
         let threads = rayon::current_num_threads();
-        if threads > 1 && xs.len() >= PARALLEL_MIN_VALUES {
+        let rows = xs.len() / n.max(1);
+        if threads > 1 && xs.len() >= PARALLEL_MIN_VALUES && n > 0 && rows > 0 {
             use rayon::prelude::*;
-            let rows = xs.len() / n;
             let per = rows.div_ceil(threads);
             xs.par_chunks_mut(per * n)
                 .enumerate()
