@@ -49,12 +49,33 @@ impl Engine {
         Self::from_bundle_timed(bundle, &mut Vec::new())
     }
 
+    /// [`Engine::from_bundle_timed`] without the file's checksum, which the
+    /// caller computes at the same time (the browser's WebCrypto, see
+    /// `loader::start_digest`) and must check with
+    /// `skills::bundle::verify_digest` against the returned recorded one
+    /// before the engine answers anything.
+    pub fn from_bundle_unverified_timed(
+        bundle: &[u8],
+        steps: &mut Vec<(String, f64)>,
+    ) -> Result<(Self, String, String), BundleError> {
+        Self::build(bundle, false, steps)
+    }
+
     /// [`Engine::from_bundle`], adding each step's milliseconds to `steps`
     /// (those of [`Bundle::read_steps`] and [`Bundle::into_highlighter_steps`]).
     pub fn from_bundle_timed(
         bundle: &[u8],
         steps: &mut Vec<(String, f64)>,
     ) -> Result<(Self, String), BundleError> {
+        Self::build(bundle, true, steps).map(|(engine, name, _)| (engine, name))
+    }
+
+    /// The engine, its bundle's name and its recorded checksum.
+    fn build(
+        bundle: &[u8],
+        verify: bool,
+        steps: &mut Vec<(String, f64)>,
+    ) -> Result<(Self, String, String), BundleError> {
         let now = crate::service::now_ms;
         let mut t = now();
         let mut step = |name: &str| {
@@ -62,10 +83,15 @@ impl Engine {
             steps.push((name.to_owned(), n - t));
             t = n;
         };
-        let bundle = Bundle::read_steps(bundle, &mut |name| step(&format!("bundle_{name}")))?;
-        let name = bundle.name.clone();
+        let mut bundle_step = |name: &str| step(&format!("bundle_{name}"));
+        let bundle = if verify {
+            Bundle::read_steps(bundle, &mut bundle_step)?
+        } else {
+            Bundle::read_unverified_steps(bundle, &mut bundle_step)?
+        };
+        let (name, recorded) = (bundle.name.clone(), bundle.sha256.clone());
         let highlighter = bundle.into_highlighter_steps(MAX_LEN, Compute::Int8, &mut step)?;
-        Ok((Self::new(highlighter), name))
+        Ok((Self::new(highlighter), name, recorded))
     }
 
     pub fn new(highlighter: Highlighter) -> Self {

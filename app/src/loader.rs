@@ -169,6 +169,36 @@ async fn download(
     Ok((bytes, hex(&hasher.finalize())))
 }
 
+/// Starts the bundle's checksum (see `skills::bundle::checksum_range`) in
+/// the browser's WebCrypto, which hashes off this thread while the worker
+/// reads the bundle: `None` where there is none (an insecure context) or
+/// the file has no checksum where the format puts it (the read says so).
+pub fn start_digest(bytes: &[u8]) -> Option<js_sys::Promise> {
+    let (range, _) = skills::bundle::checksum_range(bytes).ok()?;
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
+    let digest: js_sys::Function = Reflect::get(&subtle, &"digest".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let message = Uint8Array::new_with_length(bytes.len() as u32);
+    message.copy_from(bytes);
+    message
+        .subarray(range.start as u32, range.end as u32)
+        .copy_from(&skills::bundle::SHA_PLACEHOLDER);
+    digest
+        .call2(&subtle, &"SHA-256".into(), &message)
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// The hex digest [`start_digest`] computes, when it is done.
+pub async fn finish_digest(digest: js_sys::Promise) -> Option<String> {
+    let buffer = JsFuture::from(digest).await.ok()?;
+    Some(hex(&Uint8Array::new(&buffer).to_vec()))
+}
+
 /// The manifest and bundle, from the network or the cache (see the module
 /// doc). Errors are messages for the user.
 pub async fn load(

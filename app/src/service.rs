@@ -163,7 +163,28 @@ async fn load(service: Rc<RefCell<Service>>, base: String) {
                 return;
             }
         };
-        match Engine::from_bundle_timed(&loaded.bytes, &mut steps) {
+        // The checksum in WebCrypto, off this thread, while the engine is
+        // built from the unverified bytes; nothing is answered before it
+        // matches. Without WebCrypto, `Bundle::read` checks it here.
+        let digest = crate::loader::start_digest(&loaded.bytes);
+        let built = match digest {
+            Some(digest) => match Engine::from_bundle_unverified_timed(&loaded.bytes, &mut steps) {
+                Ok((engine, name, recorded)) => {
+                    let t = now_ms();
+                    let computed = match crate::loader::finish_digest(digest).await {
+                        Some(d) => Ok(d),
+                        None => skills::bundle::checksum_of(&loaded.bytes),
+                    };
+                    steps.push(("bundle_checksum_wait".into(), now_ms() - t));
+                    computed
+                        .and_then(|d| skills::bundle::verify_digest(&recorded, &d))
+                        .map(|()| (engine, name))
+                }
+                Err(e) => Err(e),
+            },
+            None => Engine::from_bundle_timed(&loaded.bytes, &mut steps),
+        };
+        match built {
             Ok((engine, name)) => {
                 let load_ms = now_ms() - start;
                 steps.push(("total".into(), load_ms));

@@ -121,3 +121,32 @@ fn messages_are_json_strings() {
     let js = wasm_bindgen::JsValue::from_str(&msg.to_json());
     assert_eq!(ToWorker::from_json(&js.as_string().unwrap()).unwrap(), msg);
 }
+
+/// The worker checks the bundle's checksum with WebCrypto (off its thread)
+/// while it builds the engine from the unverified bytes: that digest must
+/// be the one `skills` computes, and a changed byte must be refused.
+#[wasm_bindgen_test(async)]
+async fn the_webcrypto_checksum_is_the_bundles_own() {
+    use app::loader::{finish_digest, start_digest};
+    use skills::bundle::{checksum_of, verify_digest};
+    let bytes = BUNDLE.with(|b| b.clone());
+    let digest = finish_digest(start_digest(&bytes).expect("this page has WebCrypto"))
+        .await
+        .unwrap();
+    assert_eq!(digest, checksum_of(&bytes).unwrap());
+    let (engine, _, recorded) =
+        Engine::from_bundle_unverified_timed(&bytes, &mut Vec::new()).unwrap();
+    drop(engine);
+    verify_digest(&recorded, &digest).unwrap();
+    // A byte of tensor data changed: the unverified read may accept it, the
+    // digest does not.
+    let mut damaged = bytes.clone();
+    let at = damaged.len() - 100;
+    damaged[at] ^= 0x40;
+    let digest = finish_digest(start_digest(&damaged).unwrap())
+        .await
+        .unwrap();
+    let (_, _, recorded) = Engine::from_bundle_unverified_timed(&damaged, &mut Vec::new()).unwrap();
+    assert!(verify_digest(&recorded, &digest).is_err());
+    assert!(Engine::from_bundle(&damaged).is_err());
+}

@@ -156,7 +156,7 @@ pub fn expected_tensors(config: &TaggerConfig) -> Vec<(String, Vec<usize>)> {
 }
 
 /// The checksum placeholder the writer hashes over, then overwrites.
-const SHA_PLACEHOLDER: [u8; 64] = [b'0'; 64];
+pub const SHA_PLACEHOLDER: [u8; 64] = [b'0'; 64];
 
 /// Where the checksum's 64 hex digits sit: right after its key, its type
 /// (string) and its length, which the writer puts first among the strings.
@@ -167,6 +167,39 @@ fn sha_value_range(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
     needle.extend(64u64.to_le_bytes());
     let at = bytes.windows(needle.len()).position(|w| w == needle)? + needle.len();
     (at + 64 <= bytes.len()).then_some(at..at + 64)
+}
+
+/// Where a bundle's recorded checksum (64 hex digits) lies, and what it
+/// says. The checksum is the SHA-256 of the whole file with those digits
+/// read as [`SHA_PLACEHOLDER`]: a caller with a faster hash (the browser's
+/// WebCrypto) computes it over that message while
+/// [`Bundle::read_unverified_steps`] reads the rest, then checks it with
+/// [`verify_digest`].
+pub fn checksum_range(bytes: &[u8]) -> Result<(std::ops::Range<usize>, &str), BundleError> {
+    sha_value_range(bytes)
+        .and_then(|r| Some((r.clone(), std::str::from_utf8(&bytes[r]).ok()?)))
+        .ok_or_else(|| {
+            BundleError::Corrupt(format!("{KEY_SHA256} is not where the format puts it"))
+        })
+}
+
+/// Whether `digest`, the checksum computed over the file (see
+/// [`checksum_range`]), is the one it records.
+pub fn verify_digest(recorded: &str, digest: &str) -> Result<(), BundleError> {
+    if digest == recorded {
+        Ok(())
+    } else {
+        Err(BundleError::Corrupt(format!(
+            "the file's checksum is {digest}, but it records {recorded}: bytes were changed"
+        )))
+    }
+}
+
+/// The checksum of a bundle file, computed here (what [`Bundle::read`]
+/// compares with the recorded one).
+pub fn checksum_of(bytes: &[u8]) -> Result<String, BundleError> {
+    let (range, _) = checksum_range(bytes)?;
+    Ok(file_checksum(bytes, range))
 }
 
 /// SHA-256 of the whole file with the checksum's own digits read as zeros.
@@ -387,6 +420,26 @@ impl Bundle {
     /// (`header`, `tensors`, `checksum`, `tokenizer`, `lexicon`,
     /// `metadata`): the browser times its load with it.
     pub fn read_steps(bytes: &[u8], step: &mut dyn FnMut(&str)) -> Result<Self, BundleError> {
+        Self::read_inner(bytes, step, true)
+    }
+
+    /// [`Bundle::read_steps`] without the checksum (no `checksum` step;
+    /// `sha256` is the recorded value): for a caller that computes it at the
+    /// same time elsewhere (over the message [`checksum_range`] describes)
+    /// and checks it with [`verify_digest`] before it uses anything read
+    /// here. Every other check is made.
+    pub fn read_unverified_steps(
+        bytes: &[u8],
+        step: &mut dyn FnMut(&str),
+    ) -> Result<Self, BundleError> {
+        Self::read_inner(bytes, step, false)
+    }
+
+    fn read_inner(
+        bytes: &[u8],
+        step: &mut dyn FnMut(&str),
+        verify: bool,
+    ) -> Result<Self, BundleError> {
         if bytes.len() < 4 {
             return Err(if b"GGUF".starts_with(bytes) {
                 BundleError::Truncated(format!("only {} bytes", bytes.len()))
@@ -498,7 +551,11 @@ impl Bundle {
         let stored = string(KEY_SHA256)?;
         let sha = match sha_value_range(bytes) {
             Some(range) if bytes[range.clone()] == *stored.as_bytes() => {
-                file_checksum(bytes, range)
+                if verify {
+                    file_checksum(bytes, range)
+                } else {
+                    stored.to_owned()
+                }
             }
             _ => {
                 return Err(BundleError::Corrupt(format!(
@@ -506,13 +563,10 @@ impl Bundle {
                 )))
             }
         };
-        if sha != stored {
-            return Err(BundleError::Corrupt(format!(
-                "the file's checksum is {sha}, but it records {stored}: bytes were changed"
-            )));
+        verify_digest(stored, &sha)?;
+        if verify {
+            step("checksum");
         }
-
-        step("checksum");
         let tokenizer_json = string(KEY_TOKENIZER)?.to_owned();
         let pieces = WordPieces::from_json(tokenizer_json.as_bytes(), 128)
             .map_err(|e| BundleError::TokenizerMismatch(e.to_string()))?;

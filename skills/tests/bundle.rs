@@ -147,6 +147,53 @@ fn flipped_bits_are_refused() {
     assert!(tried > 1000, "{tried}");
 }
 
+/// The checksum as a caller computes it outside (the browser's WebCrypto):
+/// SHA-256 over the file with the recorded digits read as the placeholder.
+fn outside_digest(bytes: &[u8]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let (range, _) = skills::bundle::checksum_range(bytes).ok()?;
+    let mut message = bytes.to_vec();
+    message[range].copy_from_slice(&skills::bundle::SHA_PLACEHOLDER);
+    Some(
+        Sha256::digest(&message)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+#[test]
+fn a_checksum_computed_outside_accepts_and_refuses_what_read_does() {
+    let bytes = tiny_bundle();
+    let read = Bundle::read(&bytes).unwrap();
+    let unverified = Bundle::read_unverified_steps(&bytes, &mut |_| {}).unwrap();
+    assert_eq!(unverified.sha256, read.sha256);
+    assert_eq!(
+        outside_digest(&bytes).as_deref(),
+        Some(read.sha256.as_str())
+    );
+    skills::bundle::verify_digest(&unverified.sha256, &outside_digest(&bytes).unwrap()).unwrap();
+    // Every 97th byte flipped: refused by `read`, and then either by the
+    // unverified read's other checks or by the digest.
+    let mut tried = 0;
+    for pos in (0..bytes.len()).step_by(97) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x10;
+        let refused_by_read = Bundle::read(&b).is_err();
+        let refused_outside = match Bundle::read_unverified_steps(&b, &mut |_| {}) {
+            Err(_) => true,
+            Ok(u) => match outside_digest(&b) {
+                Some(d) => skills::bundle::verify_digest(&u.sha256, &d).is_err(),
+                None => true,
+            },
+        };
+        assert!(refused_by_read, "byte {pos}");
+        assert!(refused_outside, "byte {pos} flipped passed the split check");
+        tried += 1;
+    }
+    assert!(tried > 100, "{tried}");
+}
+
 #[test]
 fn random_files_and_wrong_magic_are_not_bundles() {
     use rand::{Rng, SeedableRng};
