@@ -166,23 +166,23 @@ async fn load(service: Rc<RefCell<Service>>, base: String) {
         // The checksum in WebCrypto, off this thread, while the engine is
         // built from the unverified bytes; nothing is answered before it
         // matches. Without WebCrypto, `Bundle::read` checks it here.
-        let digest = crate::loader::start_digest(&loaded.bytes);
-        let built = match digest {
-            Some(digest) => match Engine::from_bundle_unverified_timed(&loaded.bytes, &mut steps) {
-                Ok((engine, name, recorded)) => {
+        let built = match crate::loader::start_digest(&loaded.bytes) {
+            None => Engine::from_bundle_timed(&loaded.bytes, &mut steps),
+            Some(digest) => {
+                async {
+                    let (engine, name, recorded) =
+                        Engine::from_bundle_unverified_timed(&loaded.bytes, &mut steps)?;
                     let t = now_ms();
                     let computed = match crate::loader::finish_digest(digest).await {
-                        Some(d) => Ok(d),
-                        None => skills::bundle::checksum_of(&loaded.bytes),
+                        Some(d) => d,
+                        None => skills::bundle::checksum_of(&loaded.bytes)?,
                     };
                     steps.push(("bundle_checksum_wait".into(), now_ms() - t));
-                    computed
-                        .and_then(|d| skills::bundle::verify_digest(&recorded, &d))
-                        .map(|()| (engine, name))
+                    skills::bundle::verify_digest(&recorded, &computed)?;
+                    Ok((engine, name))
                 }
-                Err(e) => Err(e),
-            },
-            None => Engine::from_bundle_timed(&loaded.bytes, &mut steps),
+                .await
+            }
         };
         match built {
             Ok((engine, name)) => {

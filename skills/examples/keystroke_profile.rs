@@ -72,10 +72,7 @@ fn main() {
         r.unwrap();
         total.push(clock() - t0);
         for (k, v) in ms {
-            match laps.iter_mut().find(|(n, _)| *n == k) {
-                Some(e) => e.1 += v,
-                None => laps.push((k, v)),
-            }
+            skills::profile::add(&mut laps, k, v);
         }
     }
     total.sort_by(f64::total_cmp);

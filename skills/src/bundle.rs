@@ -178,9 +178,11 @@ fn sha_value_range(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
 pub fn checksum_range(bytes: &[u8]) -> Result<(std::ops::Range<usize>, &str), BundleError> {
     sha_value_range(bytes)
         .and_then(|r| Some((r.clone(), std::str::from_utf8(&bytes[r]).ok()?)))
-        .ok_or_else(|| {
-            BundleError::Corrupt(format!("{KEY_SHA256} is not where the format puts it"))
-        })
+        .ok_or_else(checksum_misplaced)
+}
+
+fn checksum_misplaced() -> BundleError {
+    BundleError::Corrupt(format!("{KEY_SHA256} is not where the format puts it"))
 }
 
 /// Whether `digest`, the checksum computed over the file (see
@@ -549,22 +551,12 @@ impl Bundle {
         step("tensors");
 
         let stored = string(KEY_SHA256)?;
-        let sha = match sha_value_range(bytes) {
-            Some(range) if bytes[range.clone()] == *stored.as_bytes() => {
-                if verify {
-                    file_checksum(bytes, range)
-                } else {
-                    stored.to_owned()
-                }
-            }
-            _ => {
-                return Err(BundleError::Corrupt(format!(
-                    "{KEY_SHA256} is not where the format puts it"
-                )))
-            }
-        };
-        verify_digest(stored, &sha)?;
+        let (range, recorded) = checksum_range(bytes)?;
+        if recorded != stored {
+            return Err(checksum_misplaced());
+        }
         if verify {
+            verify_digest(stored, &file_checksum(bytes, range))?;
             step("checksum");
         }
         let tokenizer_json = string(KEY_TOKENIZER)?.to_owned();
@@ -595,7 +587,7 @@ impl Bundle {
             lexicon,
             metadata,
             tensors,
-            sha256: sha,
+            sha256: stored.to_owned(),
         })
     }
 

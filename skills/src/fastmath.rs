@@ -135,14 +135,19 @@ fn par_rows(xs: &mut [f32], n: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
 }
 
 fn softmax_row(row: &mut [f32]) {
-    let max = lanes(row, f32::NEG_INFINITY, |m, v| if v > m { v } else { m });
+    let max = lanes(
+        row,
+        f32::NEG_INFINITY,
+        |v| v,
+        |m, v| if v > m { v } else { m },
+    );
     // Separate passes, and sums in 8 lanes: a single running sum would
     // keep the compiler from vectorising (float addition is not
     // reassociated).
     for v in row.iter_mut() {
         *v = exp(*v - max);
     }
-    let inv = 1.0 / lanes(row, 0.0, |s, v| s + v);
+    let inv = 1.0 / sum(row, |v| v);
     for v in row.iter_mut() {
         *v *= inv;
     }
@@ -164,20 +169,11 @@ pub fn add_layer_norm_in_place(
         for (v, r) in row.iter_mut().zip(res) {
             *v += r;
         }
-        let mean = lanes(row, 0.0, |s, v| s + v) / n as f32;
+        let mean = sum(row, |v| v) / n as f32;
         for v in row.iter_mut() {
             *v -= mean;
         }
-        // (`lanes` folds its lanes with the same function: squares apart.)
-        let mut sq = [0f32; 8];
-        let mut chunks = row.chunks_exact(8);
-        for c in &mut chunks {
-            for i in 0..8 {
-                sq[i] += c[i] * c[i];
-            }
-        }
-        let rest: f32 = chunks.remainder().iter().map(|v| v * v).sum();
-        let var = (sq.iter().sum::<f32>() + rest) / n as f32;
+        let var = sum(row, |v| v * v) / n as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, w), b) in row.iter_mut().zip(weight).zip(bias) {
             *v = *v * inv * w + b;
@@ -185,19 +181,29 @@ pub fn add_layer_norm_in_place(
     }
 }
 
-/// Folds `xs` with `f` in 8 independent lanes, then folds the lanes.
+/// The sum of `map` over `xs`, in 8 lanes.
 #[inline(always)]
-fn lanes(xs: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
+fn sum(xs: &[f32], map: impl Fn(f32) -> f32) -> f32 {
+    lanes(xs, 0.0, map, |s, v| s + v)
+}
+
+/// Folds `map(x)` for each `x` of `xs` with `f` in 8 independent lanes,
+/// then folds the lanes and the values past the last whole 8.
+#[inline(always)]
+fn lanes(xs: &[f32], init: f32, map: impl Fn(f32) -> f32, f: impl Fn(f32, f32) -> f32) -> f32 {
     let mut acc = [init; 8];
     let mut chunks = xs.chunks_exact(8);
     for c in &mut chunks {
         for i in 0..8 {
-            acc[i] = f(acc[i], c[i]);
+            acc[i] = f(acc[i], map(c[i]));
         }
     }
     let mut r = init;
-    for &v in acc.iter().chain(chunks.remainder()) {
+    for &v in &acc {
         r = f(r, v);
+    }
+    for &v in chunks.remainder() {
+        r = f(r, map(v));
     }
     r
 }

@@ -214,9 +214,24 @@ pub enum Compute {
     F32,
     /// Matrices requantized at load to int8 with one scale per output row,
     /// inputs quantized per row on each call, integer dot products
-    /// ([`crate::int8`]; WebAssembly SIMD's `i32x4.dot_i16x8_s`). Fastest
-    /// in the browser; CPU only, inference only.
+    /// ([`crate::int8`]; WebAssembly SIMD's `i32x4.dot_i16x8_s`, AVX-512
+    /// VNNI natively where the CPU has it). The fastest, in the browser and
+    /// natively; CPU only, inference only.
     Int8,
+}
+
+/// `quantized`, `f32` or `int8` (the names the bundle's serde form uses).
+impl std::str::FromStr for Compute {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "quantized" => Ok(Self::Quantized),
+            "f32" => Ok(Self::F32),
+            "int8" => Ok(Self::Int8),
+            _ => Err(format!("compute is f32, quantized or int8, not {s}")),
+        }
+    }
 }
 
 impl<'a> Weights<'a> {
@@ -900,6 +915,15 @@ mod tests {
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn compute_names_are_the_serde_names() {
+        for c in [Compute::Quantized, Compute::F32, Compute::Int8] {
+            let name = serde_json::to_value(c).unwrap();
+            assert_eq!(name.as_str().unwrap().parse::<Compute>(), Ok(c));
+        }
+        assert!("int4".parse::<Compute>().unwrap_err().contains("int4"));
     }
 
     #[test]

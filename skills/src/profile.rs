@@ -20,14 +20,19 @@ pub fn lap(name: &'static str) {
     PROFILE.with_borrow_mut(|p| {
         if let Some(s) = p {
             let now = (s.clock)();
-            let d = now - s.last;
+            add(&mut s.ms, name, now - s.last);
             s.last = now;
-            match s.ms.iter_mut().find(|(k, _)| *k == name) {
-                Some(e) => e.1 += d,
-                None => s.ms.push((name, d)),
-            }
         }
     })
+}
+
+/// Adds `ms` to `name`'s entry of `sums` (a new entry at the end if it
+/// has none): how laps add up, and how callers sum several profiled runs.
+pub fn add(sums: &mut Vec<(&'static str, f64)>, name: &'static str, ms: f64) {
+    match sums.iter_mut().find(|(k, _)| *k == name) {
+        Some(e) => e.1 += ms,
+        None => sums.push((name, ms)),
+    }
 }
 
 /// Runs `f` with timing on; returns its result and the milliseconds per

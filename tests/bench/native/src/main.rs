@@ -51,12 +51,7 @@ fn main() -> Result<()> {
 }
 
 fn compute(s: &str) -> Result<Compute> {
-    Ok(match s {
-        "f32" => Compute::F32,
-        "quantized" => Compute::Quantized,
-        "int8" => Compute::Int8,
-        _ => bail!("--compute is f32, quantized or int8, not {s}"),
-    })
+    s.parse().map_err(|e| anyhow::anyhow!("--{e}"))
 }
 
 fn read_ids(path: &str) -> Result<Vec<Vec<u32>>> {

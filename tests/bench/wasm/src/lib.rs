@@ -33,12 +33,7 @@ impl Encoder {
     /// Reads a bundle; `compute` is "f32", "quantized" or "int8".
     #[wasm_bindgen(constructor)]
     pub fn new(bundle: &[u8], compute: &str) -> Result<Encoder, JsError> {
-        let compute = match compute {
-            "f32" => Compute::F32,
-            "quantized" => Compute::Quantized,
-            "int8" => Compute::Int8,
-            other => return Err(js(format!("compute is f32, quantized or int8, not {other}"))),
-        };
+        let compute: Compute = compute.parse().map_err(js)?;
         let tagger = Bundle::read(bundle).map_err(js)?.tagger(&Device::Cpu, compute).map_err(js)?;
         Ok(Encoder { tagger })
     }
@@ -88,10 +83,7 @@ pub fn profile(bundle: &[u8], t: usize, reps: usize, compute: &str) -> Result<St
         total += now() - start;
         r?;
         for (k, v) in ms {
-            match sums.iter_mut().find(|(n, _)| *n == k) {
-                Some(e) => e.1 += v,
-                None => sums.push((k, v)),
-            }
+            skills::profile::add(&mut sums, k, v);
         }
     }
     let mut map = serde_json::Map::new();
