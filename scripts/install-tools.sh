@@ -2,9 +2,9 @@
 # Installs the tools RoleMapper's build and tests need, each only when the
 # pinned version is not already there. Safe to run any number of times.
 #
-#   scripts/install-tools.sh test    what `scripts/test.sh` needs
+#   scripts/install-tools.sh test    what `scripts/test.sh` needs (all of it, end to end included)
 #   scripts/install-tools.sh build   what `scripts/serve.sh` needs to build the web app
-#   scripts/install-tools.sh e2e     both, and the browser tests' npm packages
+#   scripts/install-tools.sh e2e     what `scripts/e2e.sh` needs: both, and the npm packages
 #
 # Versions are pinned to match Cargo.lock (wasm-bindgen) and TOOLCHAIN.md.
 set -euo pipefail
@@ -52,7 +52,11 @@ wasm_bindgen_cli() {
 trunk() {
   if [ "$("$TOOLS/bin/trunk" --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
     log "installing trunk $TRUNK_VERSION into $TOOLS (about 7 minutes)"
-    cargo install -q --locked trunk --version "$TRUNK_VERSION" --root "$TOOLS"
+    # Built under .cache (not /tmp, which may be small) and removed after: ~1 GB.
+    local build="$ROOT/.cache/trunk-build"
+    rm -rf "$build"
+    cargo install -q --locked trunk --version "$TRUNK_VERSION" --root "$TOOLS" --target-dir "$build"
+    rm -rf "$build"
   fi
 }
 
@@ -75,7 +79,7 @@ e2e_packages() {
 }
 
 case "${1:-test}" in
-  test) wasm_target; chromium; wasm_bindgen_cli ;;
+  test) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
   build) wasm_target; wasm_bindgen_cli; trunk; wasm_opt ;;
   e2e) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
   *) echo "usage: $0 [test|build|e2e]" >&2; exit 2 ;;
