@@ -4,17 +4,25 @@
 // files are left to the browser while the page came from the network: its
 // HTTP cache keeps V8's compiled code of the wasm files, which a response
 // passed through here loses (measured: the cached visit's first highlight
-// ≈ 110 ms later with every file passing through). When the page had to come
+// ≈ 110 ms later with every file passing through; see also `isHashed`). When the page had to come
 // from the cache (offline), they come from the cache too. The model is not
 // handled here: the app's worker caches and verifies it itself
 // (app/src/loader.rs).
 const SHELL = 'rolemapper-shell-v1';
+// The build names these by their contents (scripts/name-worker-files.sh).
 const WORKER_FILES = ['worker_loader.js', 'worker.js', 'worker_bg.wasm'];
 
 const isModel = (url) => new URL(url).pathname.includes('/model/');
-// trunk names the page's files with a hash of their contents: such a file
-// never changes, so a cached copy is always current.
-const isHashed = (url) => /-[0-9a-f]{16}(_bg)?\.[a-z]+$/.test(new URL(url, self.location).pathname);
+// trunk names the page's files with a hash of their contents, the build the
+// worker's, and boot.js and worker_loader.js are loaded as `?v=<hash>`: such
+// a file never changes, so a cached copy is always current. Only other files
+// are checked with a HEAD request, never these: revalidating a wasm file
+// makes Chromium drop V8's cached optimised code of it (measured: the next
+// visit's worker then starts in baseline code, ≈ 250 ms later).
+const isHashed = (url) => {
+  const u = new URL(url, self.location);
+  return /-[0-9a-f]{16}(_bg)?\.[a-z]+$/.test(u.pathname) || /^\?v=[0-9a-f]{16}$/.test(u.search);
+};
 
 // Whether the last navigation was answered from the cache.
 let offline = false;

@@ -214,21 +214,21 @@ pub async fn load(
         t = n;
     };
     let manifest_url = format!("{base}{MODEL_DIR}manifest.json");
-    let cache = open_cache().await;
-    step(steps, "cache_open");
     progress(Progress::Manifest);
-    let online = match fetch(&manifest_url).await {
-        Ok(resp) if resp.ok() => Some(Manifest::parse(&body_text(&resp).await?)?),
-        Ok(resp) => {
-            return Err(format!(
+    // The cache opens while the manifest comes from the network.
+    let online = async {
+        match fetch(&manifest_url).await {
+            Ok(resp) if resp.ok() => Ok(Some(Manifest::parse(&body_text(&resp).await?)?)),
+            Ok(resp) => Err(format!(
                 "the model's manifest ({manifest_url}) answered HTTP {}: the site was built without its model (scripts/serve.sh copies it into dist/)",
                 resp.status()
-            ))
+            )),
+            Err(_) => Ok(None),
         }
-        Err(_) => None,
     };
-    step(steps, "manifest_fetch");
-    let Some(manifest) = online else {
+    let (cache, online) = futures::join!(open_cache(), online);
+    step(steps, "cache_open_and_manifest_fetch");
+    let Some(manifest) = online? else {
         let loaded = load_offline(cache.as_ref(), &manifest_url, base, progress).await;
         step(steps, "cache_read");
         return loaded;
@@ -236,33 +236,39 @@ pub async fn load(
     let bundle_url = format!("{base}{MODEL_DIR}{}", manifest.file);
 
     if let Some(cache) = &cache {
-        // The manifest stored with the cached bundle must name this bundle.
-        let same = match cached(cache, &manifest_url).await {
-            Some(resp) => body_text(&resp)
-                .await
-                .ok()
-                .and_then(|j| Manifest::parse(&j).ok())
-                .is_some_and(|m| m.sha256 == manifest.sha256 && m.bytes == manifest.bytes),
-            None => false,
+        // The manifest stored with the cached bundle must name this bundle;
+        // it is read while the bundle is.
+        let same = async {
+            match cached(cache, &manifest_url).await {
+                Some(resp) => body_text(&resp)
+                    .await
+                    .ok()
+                    .and_then(|j| Manifest::parse(&j).ok())
+                    .is_some_and(|m| m.sha256 == manifest.sha256 && m.bytes == manifest.bytes),
+                None => false,
+            }
         };
-        if let Some(resp) = cached(cache, &bundle_url).await {
+        let bundle = async {
+            let resp = cached(cache, &bundle_url).await?;
             progress(Progress::Loading { from_cache: true });
-            if let Ok(bytes) = body_bytes(&resp).await {
-                step(steps, "cache_read");
-                let ok = if same && bytes.len() as u64 == manifest.bytes {
-                    true
-                } else {
-                    let ok = sha256_hex(&bytes) == manifest.sha256;
-                    step(steps, "cache_sha256");
-                    ok
-                };
-                if ok {
-                    return Ok(Loaded {
-                        bytes,
-                        manifest,
-                        from_cache: true,
-                    });
-                }
+            Some(body_bytes(&resp).await)
+        };
+        let (same, bundle) = futures::join!(same, bundle);
+        if let Some(Ok(bytes)) = bundle {
+            step(steps, "cache_read");
+            let ok = if same && bytes.len() as u64 == manifest.bytes {
+                true
+            } else {
+                let ok = sha256_hex(&bytes) == manifest.sha256;
+                step(steps, "cache_sha256");
+                ok
+            };
+            if ok {
+                return Ok(Loaded {
+                    bytes,
+                    manifest,
+                    from_cache: true,
+                });
             }
         }
     }

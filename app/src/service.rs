@@ -122,7 +122,7 @@ pub fn run() {
                 }
                 ToWorker::Load { base } => {
                     if service.borrow_mut().begin_load() {
-                        wasm_bindgen_futures::spawn_local(load(service.clone(), base));
+                        wasm_bindgen_futures::spawn_local(load(service.clone(), base, None));
                     }
                 }
             }
@@ -135,8 +135,11 @@ pub fn run() {
     // message is for retries).
     let href = scope.location().href();
     let base = base_of(&href).to_owned();
+    // From the worker's creation to its wasm running (its scripts and wasm
+    // fetched, compiled and instantiated): the first of the load steps.
+    let boot = scope.performance().map(|p| p.now());
     if own.borrow_mut().begin_load() {
-        wasm_bindgen_futures::spawn_local(load(own, base));
+        wasm_bindgen_futures::spawn_local(load(own, base, boot));
     }
 }
 
@@ -147,14 +150,18 @@ pub fn base_of(url: &str) -> &str {
     &url[..url.rfind('/').map_or(url.len(), |i| i + 1)]
 }
 
-async fn load(service: Rc<RefCell<Service>>, base: String) {
+/// Loads the model; `boot` is [`run`]'s time since the worker's creation.
+async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
     let start = now_ms();
     let progress = |p| post(&FromWorker::Progress(p));
     // A cached bundle is not hashed again (see `loader`): if it is damaged,
     // `Bundle::read`'s own checksum fails, the cache is emptied and the
     // bundle is downloaded once more.
     for attempt in 0..2 {
-        let mut steps = Vec::new();
+        let mut steps: Vec<(String, f64)> = boot
+            .map(|ms| ("worker_boot".into(), ms))
+            .into_iter()
+            .collect();
         let loaded = match crate::loader::load(&base, &progress, &mut steps).await {
             Ok(l) => l,
             Err(message) => {
