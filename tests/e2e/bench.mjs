@@ -114,6 +114,9 @@ async function keystrokes(context, debounce) {
   };
 }
 
+// A closed browser's processes finish their work before the next one starts.
+const settle = () => new Promise((r) => setTimeout(r, 2000));
+
 // A visit; the page stays open `stay` ms after its first highlight.
 async function visit(context, stay = 0) {
   const page = await context.newPage();
@@ -142,6 +145,7 @@ try {
     cached.push(await visit(context));
     await context.close();
     rmSync(dir, { recursive: true, force: true });
+    await settle();
     // The same, but the first visit closed at its first highlight.
     const quickDir = mkdtempSync(path.join(os.tmpdir(), 'rm-bench-'));
     const quick = await launch(quickDir);
@@ -149,6 +153,7 @@ try {
     afterQuick.push(await visit(quick));
     await quick.close();
     rmSync(quickDir, { recursive: true, force: true });
+    await settle();
     console.log(`run ${i + 1}: first ${Math.round(first.at(-1).first)} ms (ready ${Math.round(first.at(-1).ready)}), cached ${Math.round(cached.at(-1).first)} ms (ready ${Math.round(cached.at(-1).ready)}), cached after a quick close ${Math.round(afterQuick.at(-1).first)} ms`);
   }
   const steps = (vs) => {
