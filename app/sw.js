@@ -13,16 +13,13 @@ const SHELL = 'rolemapper-shell-v1';
 const WORKER_FILES = ['worker_loader.js', 'worker.js', 'worker_bg.wasm'];
 
 const isModel = (url) => new URL(url).pathname.includes('/model/');
-// trunk names the page's files with a hash of their contents, the build the
-// worker's, and boot.js and worker_loader.js are loaded as `?v=<hash>`: such
-// a file never changes, so a cached copy is always current. Only other files
-// are checked with a HEAD request, never these: revalidating a wasm file
-// makes Chromium drop V8's cached optimised code of it (measured: the next
-// visit's worker then starts in baseline code, ≈ 250 ms later).
-const isHashed = (url) => {
-  const u = new URL(url, self.location);
-  return /-[0-9a-f]{16}(_bg)?\.[a-z]+$/.test(u.pathname) || /^\?v=[0-9a-f]{16}$/.test(u.search);
-};
+// trunk names the page's files with a hash of their contents (hex, not
+// zero-padded), the build the worker's and boot.js's: such a file never
+// changes, so a cached copy is always current. Only other files are checked
+// with a HEAD request, never these: revalidating a wasm file makes Chromium
+// drop V8's cached optimised code of it (measured: the next visit's worker
+// then starts in baseline code, ≈ 250 ms later).
+const isHashed = (url) => /-[0-9a-f]{8,16}(_bg)?\.[a-z]+$/.test(new URL(url, self.location).pathname);
 
 // Whether the last navigation was answered from the cache.
 let offline = false;
@@ -43,9 +40,11 @@ const same = (a, b) => {
 };
 
 // Caches the files `html` names: those missing, and those whose copy the
-// server has since changed (a HEAD request each, for the unhashed ones).
+// server has since changed (a HEAD request each, for the unhashed ones);
+// then drops the files of older builds.
 async function keep(cache, html) {
-  await Promise.all(filesOf(html).map(async (file) => {
+  const files = filesOf(html);
+  await Promise.all(files.map(async (file) => {
     const have = await cache.match(file);
     if (have && isHashed(file)) return;
     if (have) {
@@ -55,6 +54,12 @@ async function keep(cache, html) {
     const response = await fetch(file, { cache: 'no-store' });
     if (response.ok) await cache.put(file, response);
   }));
+  const current = new Set(files.map((f) => new URL(f, self.location).href));
+  for (const request of await cache.keys()) {
+    const { pathname, href } = new URL(request.url);
+    const page = pathname.endsWith('/') || pathname.endsWith('.html');
+    if (!page && !current.has(href)) await cache.delete(request);
+  }
 }
 
 self.addEventListener('install', (event) => {
@@ -101,7 +106,8 @@ self.addEventListener('fetch', (event) => {
       return response;
     } catch (err) {
       if (navigation) offline = true;
-      const cached = await caches.match(request, { ignoreSearch: true });
+      // A page whatever its query (?embed&text=…); a file by its exact name.
+      const cached = await caches.match(request, { ignoreSearch: navigation });
       if (cached) return cached;
       throw err;
     }

@@ -193,6 +193,7 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
         };
         match built {
             Ok((engine, name)) => {
+                // The load's own time: `worker_boot` came before it.
                 let load_ms = now_ms() - start;
                 steps.push(("total".into(), load_ms));
                 post(&FromWorker::Ready(ModelInfo {

@@ -268,7 +268,8 @@ def main() -> None:
     md.append(table(["figure", "value"], [["keystroke p95 ms", fmt(summary["keystroke_p95_ms"], 1)],
                                           ["cold start ms", fmt(summary["cold_start_ms"], 0)],
                                           ["cached start ms (second visit; the first stayed %s s, as a session does)"
-                                           % fmt((e2e.get("first_visit_stay_ms") or 0) / 1000, 0), fmt(summary["cached_start_ms"], 0)],
+                                           % fmt(e2e["first_visit_stay_ms"] / 1000 if e2e.get("first_visit_stay_ms") else None, 0),
+                                           fmt(summary["cached_start_ms"], 0)],
                                           ["cached start ms after a first visit closed at its first highlight",
                                            fmt(e2e.get("cached_start_after_quick_close_ms"), 0)]]))
     md.append("")

@@ -22,10 +22,10 @@ export async function freePort() {
   });
 }
 
-/** python3 http.server on dist/ once it answers; `requests` collects the paths it logs. */
-export async function serve(port) {
+/** python3 http.server on `dir` (dist/) once it answers; `requests` collects the paths it logs. */
+export async function serve(port, dir = DIST) {
   const server = { requests: [], proc: null };
-  server.proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', DIST],
+  server.proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   server.proc.stderr.on('data', (d) => {
     for (const line of d.toString().split('\n')) {

@@ -9,7 +9,7 @@
 // relies on the first's caches), saves screenshots and metrics.json under
 // target/e2e-artifacts/, and exits non-zero on the first failure.
 import { chromium } from 'playwright-core';
-import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, rmSync, copyFileSync, symlinkSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -404,6 +404,55 @@ try {
   await broken.getByRole('button', { name: 'Retry' }).click();
   await broken.waitForSelector('.status .ready', { timeout: MODEL_TIMEOUT });
   await broken.close();
+
+  step('a new build replaces the old one in the offline copy');
+  // The same site as a new build would differ: boot.js under a new name
+  // (and so a new index.html and sw.js). The service worker must cache the
+  // new file, drop the old one, and the next offline visit must run it.
+  const next = path.join(ROOT, 'target/e2e-next-build');
+  rmSync(next, { recursive: true, force: true });
+  mkdirSync(next, { recursive: true });
+  const oldBoot = readdirSync(DIST).find((f) => /^boot-[0-9a-f]{16}\.js$/.test(f));
+  assert.ok(oldBoot, 'dist/ has a content-named boot script');
+  const newBoot = 'boot-0123456789abcdef.js';
+  for (const f of readdirSync(DIST)) {
+    if (f === 'model') symlinkSync(path.join(DIST, 'model'), path.join(next, 'model'));
+    else if (f === oldBoot) writeFileSync(path.join(next, newBoot), readFileSync(path.join(DIST, f), 'utf8') + '\n// the next build\n');
+    else if (f === 'index.html') writeFileSync(path.join(next, f), readFileSync(path.join(DIST, f), 'utf8').replaceAll(oldBoot, newBoot));
+    else if (f === 'sw.js') writeFileSync(path.join(next, f), readFileSync(path.join(DIST, f), 'utf8') + '\n// the next build\n');
+    else copyFileSync(path.join(DIST, f), path.join(next, f));
+  }
+  await stop(server);
+  server = await serve(port, next);
+  await page.goto(base);
+  await page.locator('#editor-cv').fill(CV);
+  await firstHighlightMs(page);
+  // The offline copy: its file names, and the boot script its page names.
+  const shell = () => page.evaluate(async () => {
+    const cache = await caches.open('rolemapper-shell-v1');
+    const page = await cache.match('./');
+    return {
+      files: (await cache.keys()).map((r) => new URL(r.url).pathname),
+      boot: page ? ((await page.text()).match(/boot-[0-9a-f]+\.js/) || [])[0] : null,
+    };
+  });
+  const renewed = (c) => c.boot === newBoot && c.files.some((f) => f.endsWith(newBoot)) && !c.files.some((f) => f.endsWith(oldBoot));
+  let copy = await shell();
+  for (const deadline = Date.now() + 30_000; !renewed(copy) && Date.now() < deadline; copy = await shell()) {
+    await page.waitForTimeout(250);
+  }
+  assert.ok(renewed(copy), `the offline copy should name and hold ${newBoot}, not ${oldBoot}: ${JSON.stringify(copy)}`);
+  await stop(server);
+  await context.setOffline(true);
+  await page.reload();
+  await page.locator('#editor-cv').fill(CV);
+  await firstHighlightMs(page);
+  assert.ok((await marks(page)).some((m) => m.text === 'Python'));
+  const scripts = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  assert.ok(scripts.some((p) => p.endsWith(newBoot)) && !scripts.some((p) => p.endsWith(oldBoot)), `offline, the new build's boot script runs: ${JSON.stringify(scripts)}`);
+  await context.setOffline(false);
+  server = await serve(port);
+  rmSync(next, { recursive: true, force: true });
 
   const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource|ERR_CONNECTION_REFUSED/.test(p));
   assert.deepEqual(unexpected, [], 'no errors in the console');
