@@ -17,12 +17,20 @@ pub fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const C1: f32 = 0.693_359_4;
     const C2: f32 = -2.121_944_4e-4;
+    // Rounding by adding 1.5 · 2²³ (to nearest, ties to even, exact here:
+    // |x · log₂e| ≤ 128), 2ⁿ from the sum's bits, comparisons rather than
+    // `clamp`: all plain SIMD arithmetic on any target. `round_ties_even` is
+    // one instruction only where the target has it (wasm's f32x4.nearest,
+    // SSE4.1's roundps): on x86-64's baseline it was a libm call per value,
+    // and the saturating `as i32` kept the loop scalar (native softmax
+    // 10 → 2 ns a value).
+    const SHIFT: f32 = 12_582_912.0;
     let nan = x.is_nan();
     let tiny = x < -87.3;
-    let x = x.clamp(-87.3, 88.3);
-    // Ties to even: one SIMD instruction (f32x4.nearest, roundps), where
-    // `round`'s ties away from zero is a libm call.
-    let n = (x * LOG2E).round_ties_even();
+    let x = if x > 88.3 { 88.3 } else { x };
+    let x = if x < -87.3 { -87.3 } else { x };
+    let t = x * LOG2E + SHIFT;
+    let n = t - SHIFT;
     let r = x - n * C1 - n * C2;
     let r2 = r * r;
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
@@ -30,7 +38,8 @@ pub fn exp(x: f32) -> f32 {
         * r
         + 5.000_000_1e-1;
     let y = p * r2 + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) << 23) as u32);
+    // t's bits are 0x4B40_0000 + n.
+    let scale = f32::from_bits(t.to_bits().wrapping_sub(0x4B40_0000).wrapping_add(127) << 23);
     let v = y * scale;
     if nan {
         f32::NAN
@@ -257,6 +266,51 @@ mod tests {
             }
         }
         assert_eq!(got[23], 0.0);
+    }
+
+    #[test]
+    fn exp_is_bit_identical_to_its_libm_rounding_form() {
+        // The form before the SIMD-friendly rounding: the shipped model's
+        // answers (and their test fixtures) must not move.
+        fn reference(x: f32) -> f32 {
+            let nan = x.is_nan();
+            let tiny = x < -87.3;
+            let x = x.clamp(-87.3, 88.3);
+            let n = (x * std::f32::consts::LOG2_E).round_ties_even();
+            let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+            let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r
+                + 4.166_579_6e-2)
+                * r
+                + 1.666_666_5e-1)
+                * r
+                + 5.000_000_1e-1;
+            let y = p * (r * r) + r + 1.0;
+            let v = y * f32::from_bits(((n as i32 + 127) << 23) as u32);
+            if nan {
+                f32::NAN
+            } else if tiny {
+                0.0
+            } else {
+                v
+            }
+        }
+        let grid = (-1_000_000..=1_000_000).map(|k| k as f32 * 1e-4);
+        let edges = [
+            -100.0,
+            -87.3,
+            -87.2,
+            88.2,
+            88.3,
+            88.4,
+            1e9,
+            -1e9,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for x in grid.chain(edges) {
+            assert_eq!(exp(x).to_bits(), reference(x).to_bits(), "{x}");
+        }
+        assert!(exp(f32::NAN).is_nan());
     }
 
     #[test]
