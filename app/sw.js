@@ -4,8 +4,9 @@
 // files are left to the browser while the page came from the network: its
 // HTTP cache keeps V8's compiled code of the wasm files, which a response
 // passed through here loses (measured: the cached visit's first highlight
-// ≈ 110 ms later with every file passing through; see also `isHashed`). When the page had to come
-// from the cache (offline), they come from the cache too. The model is not
+// ≈ 110 ms later with every file passing through; see also `keep`). When
+// the page had to come from the cache (offline), they come from the cache
+// too. The model is not
 // handled here: the app's worker caches and verifies it itself
 // (app/src/loader.rs).
 const SHELL = 'rolemapper-shell-v1';
@@ -13,14 +14,6 @@ const SHELL = 'rolemapper-shell-v1';
 const WORKER_FILES = ['worker_loader.js', 'worker.js', 'worker_bg.wasm'];
 
 const isModel = (url) => new URL(url).pathname.includes('/model/');
-// trunk names the page's files with a hash of their contents (hex, not
-// zero-padded), the build the worker's and boot.js's: such a file never
-// changes, so a cached copy is always current. Only other files are checked
-// with a HEAD request, never these: revalidating a wasm file makes Chromium
-// drop V8's cached optimised code of it (measured: the next visit's worker
-// then starts in baseline code, ≈ 250 ms later).
-const isHashed = (url) => /-[0-9a-f]{8,16}(_bg)?\.[a-z]+$/.test(new URL(url, self.location).pathname);
-
 // Whether the last navigation was answered from the cache.
 let offline = false;
 
@@ -32,25 +25,16 @@ const filesOf = (html) => [...new Set([
   ...WORKER_FILES,
 ])];
 
-// The same file, as far as the headers say.
-const same = (a, b) => {
-  const h = (r, k) => r.headers.get(k);
-  if (h(a, 'etag') && h(b, 'etag')) return h(a, 'etag') === h(b, 'etag');
-  return h(a, 'last-modified') === h(b, 'last-modified') && h(a, 'content-length') === h(b, 'content-length');
-};
-
-// Caches the files `html` names: those missing, and those whose copy the
-// server has since changed (a HEAD request each, for the unhashed ones);
-// then drops the files of older builds.
+// Caches the files `html` names that are missing, then drops the files of
+// older builds. The build names every one of them by its contents (trunk,
+// and scripts/name-worker-files.sh, which checks it), so a cached copy is
+// always current and none is revalidated: revalidating a wasm file made
+// Chromium drop V8's cached optimised code of it (measured: the next visit's
+// worker then started in baseline code, ≈ 250 ms later).
 async function keep(cache, html) {
   const files = filesOf(html);
   await Promise.all(files.map(async (file) => {
-    const have = await cache.match(file);
-    if (have && isHashed(file)) return;
-    if (have) {
-      const head = await fetch(file, { method: 'HEAD', cache: 'no-store' });
-      if (head.ok && same(head, have)) return;
-    }
+    if (await cache.match(file)) return;
     const response = await fetch(file, { cache: 'no-store' });
     if (response.ok) await cache.put(file, response);
   }));

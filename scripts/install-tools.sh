@@ -2,9 +2,9 @@
 # Installs the tools RoleMapper's build and tests need, each only when the
 # pinned version is not already there. Safe to run any number of times.
 #
-#   scripts/install-tools.sh test    what `scripts/test.sh` needs (all of it, end to end included)
 #   scripts/install-tools.sh build   what `scripts/serve.sh` needs to build the web app
-#   scripts/install-tools.sh e2e     what `scripts/e2e.sh` needs: both, and the npm packages
+#   scripts/install-tools.sh e2e     what `scripts/e2e.sh` needs: that, Chromium and the npm packages
+#   scripts/install-tools.sh test    what `scripts/test.sh` needs: the same as e2e, installed first
 #
 # Versions are pinned to match Cargo.lock (wasm-bindgen) and TOOLCHAIN.md.
 set -euo pipefail
@@ -79,8 +79,7 @@ e2e_packages() {
 }
 
 case "${1:-test}" in
-  test) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
   build) wasm_target; wasm_bindgen_cli; trunk; wasm_opt ;;
-  e2e) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
+  e2e | test) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
   *) echo "usage: $0 [test|build|e2e]" >&2; exit 2 ;;
 esac

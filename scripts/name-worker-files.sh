@@ -10,6 +10,9 @@
 #   boot.js                    ->  boot-<hash>.js, starting that loader
 #   index.html, sw.js          ->  name them
 #
+# and checks that every file the page names is now named by its contents:
+# app/sw.js keeps such files without ever revalidating them.
+#
 # Why: a file that never changes under its name needs no revalidation, and
 # revalidating worker_bg.wasm (the service worker's HEAD requests did) made
 # Chromium drop V8's cached optimised code of it, so every visit compiled and
@@ -40,3 +43,10 @@ boot="boot-$(hash "$d/boot.js").js"
 mv "$d/boot.js" "$d/$boot"
 sed -i "s|src=\"./boot.js\"|src=\"./$boot\"|" "$d/index.html"
 must "./$boot" "$d/index.html"
+
+# trunk's hashes are hex without zero-padding, ours 16 digits.
+grep -o '\(href\|src\|data-js\|data-wasm\)="[^"]*"' "$d/index.html" | sed 's/^[^"]*"//; s/"$//' |
+  while read -r f; do
+    case "$f" in *:* | */model/*) continue ;; esac # another origin; the model (sw.js leaves both alone)
+    [[ "$f" =~ -[0-9a-f]{8,16}(_bg)?\.[a-z]+$ ]] || { echo "name-worker-files.sh: index.html names $f, which is not named by its contents" >&2; exit 1; }
+  done
