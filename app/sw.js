@@ -10,8 +10,20 @@
 // handled here: the app's worker caches and verifies it itself
 // (app/src/loader.rs).
 const SHELL = 'rolemapper-shell-v1';
-// The build names these by their contents (scripts/name-worker-files.sh).
-const WORKER_FILES = ['worker_loader.js', 'worker.js', 'worker_bg.wasm'];
+// The worker's files, of the build worker_loader.js picks for this browser
+// (the same test: whether it validates relaxed SIMD). The build names them
+// by their contents (scripts/name-worker-files.sh).
+const relaxedSimd = (() => {
+  try {
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19,
+      1, 17, 0, 65, 1, 253, 15, 65, 2, 253, 15, 65, 3, 253, 15, 253, 147, 2, 11]));
+  } catch {
+    return false;
+  }
+})();
+const WORKER_FILES = ['worker_loader.js', ...(relaxedSimd
+  ? ['worker_relaxed.js', 'worker_relaxed_bg.wasm']
+  : ['worker.js', 'worker_bg.wasm'])];
 
 const isModel = (url) => new URL(url).pathname.includes('/model/');
 // Whether the last navigation was answered from the cache.

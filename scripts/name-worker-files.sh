@@ -4,6 +4,7 @@
 # page's own files, in trunk's staging directory:
 #
 #   worker.js, worker_bg.wasm  ->  worker-<hash>.js, worker-<hash>_bg.wasm
+#   worker_relaxed.js, …       ->  the same for the relaxed-SIMD build
 #   worker_loader.js           ->  worker_loader-<hash>.js, importing those
 #                                  (worker_loader.js stays too, for the app's
 #                                  fallback when boot.js could not start it)
@@ -23,21 +24,27 @@ d="${TRUNK_STAGING_DIR:?this is a trunk hook: run trunk build}"
 hash() { cat "$@" | sha256sum | cut -c1-16; }
 must() { grep -qF "$1" "$2" || { echo "name-worker-files.sh: $2 does not name $1" >&2; exit 1; }; }
 
-h=$(hash "$d/worker.js" "$d/worker_bg.wasm")
-worker="worker-$h.js" wasm="worker-${h}_bg.wasm"
-mv "$d/worker.js" "$d/$worker"
-mv "$d/worker_bg.wasm" "$d/$wasm"
-sed -i "s|'./worker.js'|'./$worker'|; s|'./worker_bg.wasm'|'./$wasm'|" "$d/worker_loader.js"
-must "./$worker" "$d/worker_loader.js"
-must "./$wasm" "$d/worker_loader.js"
+# The worker's two builds (SIMD128; relaxed SIMD), each by its own contents.
+for w in worker worker_relaxed; do
+  h=$(hash "$d/$w.js" "$d/${w}_bg.wasm")
+  js="$w-$h.js" wasm="$w-${h}_bg.wasm"
+  mv "$d/$w.js" "$d/$js"
+  mv "$d/${w}_bg.wasm" "$d/$wasm"
+  sed -i "s|'./$w.js'|'./$js'|; s|'./${w}_bg.wasm'|'./$wasm'|" "$d/worker_loader.js"
+  must "'./$js'" "$d/worker_loader.js"
+  must "'./$wasm'" "$d/worker_loader.js"
+  sed -i "s|'$w.js'|'$js'|; s|'${w}_bg.wasm'|'$wasm'|" "$d/sw.js"
+  must "'$js'" "$d/sw.js"
+  must "'$wasm'" "$d/sw.js"
+done
 
 loader="worker_loader-$(hash "$d/worker_loader.js").js"
 cp "$d/worker_loader.js" "$d/$loader"
 sed -i "s|'./worker_loader.js'|'./$loader'|" "$d/boot.js"
 must "./$loader" "$d/boot.js"
 
-sed -i "s|\['worker_loader.js', 'worker.js', 'worker_bg.wasm'\]|['$loader', '$worker', '$wasm']|" "$d/sw.js"
-must "'$wasm'" "$d/sw.js"
+sed -i "s|'worker_loader.js'|'$loader'|" "$d/sw.js"
+must "'$loader'" "$d/sw.js"
 
 boot="boot-$(hash "$d/boot.js").js"
 mv "$d/boot.js" "$d/$boot"

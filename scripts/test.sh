@@ -34,6 +34,9 @@ cargo test --workspace --locked
 step "browser tests: skills in headless Chromium"
 cargo test -p skills --locked --target wasm32-unknown-unknown --test browser
 
+step "browser tests: skills with relaxed SIMD's int8 kernel (the app's worker where the browser has it)"
+cargo test -p skills --locked --target wasm32-unknown-unknown --test browser --features relaxed-simd
+
 step "browser tests: the app's components and worker in headless Chromium"
 cargo test -p app --locked --target wasm32-unknown-unknown
 

@@ -322,6 +322,7 @@ impl Client {
                 {
                     let steps = serde_json::to_string(&info.steps).unwrap_or_default();
                     let _ = root.set_attribute("data-rm-load-steps", &steps);
+                    let _ = root.set_attribute("data-rm-kernel", &info.kernel);
                 }
                 self.model.set(ModelState::Ready(info))
             }

@@ -481,9 +481,14 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
-        paste_notice.set(None);
+        // Only what changes: each notification re-renders what reads it.
+        if paste_notice.with_untracked(Option::is_some) {
+            paste_notice.set(None);
+        }
         st.text.set(event_target_value(&ev));
-        hover.set(None);
+        if hover.with_untracked(Option::is_some) {
+            hover.set(None);
+        }
         update_caret();
         if let Some(h) = timer.get_value() {
             h.clear();
@@ -615,36 +620,20 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
         <section class="editor">
             <label class="editor-label" for=id>{label}</label>
             <div class="editor-wrap" on:mouseleave=move |_| hover.set(None)>
-                <div class="backdrop" id=backdrop_id node_ref=backdrop aria-hidden="true">
-                    {move || {
-                        let spans = st.spans.get();
-                        // Only the highlighted part: the backdrop's text is
-                        // transparent, the textarea shows all of it.
-                        st.limited
-                            .with(|t| marks::pieces(t, &spans))
-                            .into_iter()
-                            .map(|p| match p.mark {
-                                None => p.text.into_any(),
-                                Some(i) => {
-                                    let s = &spans[i];
-                                    view! {
-                                        <mark
-                                            class:linked=s.skill.is_some()
-                                            class:active=move || hover.with(|h| h.as_ref().is_some_and(|h| h.span == i))
-                                            data-i=i.to_string()
-                                            data-start=s.start.to_string()
-                                        >
-                                            {p.text}
-                                        </mark>
-                                    }
-                                        .into_any()
-                                }
-                            })
-                            .collect_view()
-                    }}
-                    // A final line break needs a character after it to take up a line.
-                    " "
-                </div>
+                // Only the highlighted part: the backdrop's text is
+                // transparent, the textarea shows all of it.
+                <div
+                    class="backdrop"
+                    id=backdrop_id
+                    node_ref=backdrop
+                    aria-hidden="true"
+                    inner_html=move || {
+                        let active = hover.with(|h| h.as_ref().map(|h| h.span));
+                        st.spans.with(|spans| {
+                            st.limited.with(|t| marks::backdrop_html(t, spans, active))
+                        })
+                    }
+                ></div>
                 <textarea
                     id=id
                     node_ref=area

@@ -75,6 +75,9 @@ pub struct ModelInfo {
     /// Where those milliseconds went: each loading step and its duration.
     #[serde(default)]
     pub steps: Vec<(String, f64)>,
+    /// The int8 kernel the worker computes with (`skills::int8::kernel_name`).
+    #[serde(default)]
+    pub kernel: String,
 }
 
 /// One highlighted skill, in the units the page needs.

@@ -203,6 +203,7 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
                     from_cache: loaded.from_cache,
                     load_ms,
                     steps,
+                    kernel: skills::int8::kernel_name().into(),
                 }));
                 drop(loaded);
                 let answers = service.borrow_mut().ready(engine);

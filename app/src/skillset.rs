@@ -7,7 +7,7 @@
 //! that "Python" and "python" count once and a CV and a job post agree on
 //! what is shared.
 
-use crate::marks::span_text;
+use crate::marks::span_text_in;
 use crate::protocol::Span;
 use serde::Serialize;
 
@@ -72,8 +72,9 @@ fn label_of(phrase: &str, skill: Option<&str>) -> String {
 /// occurrence. Spans outside the text are skipped.
 pub fn collect(text: &str, spans: &[Span]) -> Vec<Skill> {
     let mut out: Vec<Skill> = Vec::new();
+    let units: Vec<u16> = text.encode_utf16().collect();
     for s in spans {
-        let Some(phrase) = span_text(text, s) else {
+        let Some(phrase) = span_text_in(&units, s) else {
             continue;
         };
         let key = key_of(&phrase, s.skill.as_deref());

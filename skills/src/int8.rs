@@ -52,6 +52,10 @@ enum Weights {
     /// `128 · Σ` of each row (the inputs' offset).
     #[cfg(target_arch = "x86_64")]
     Vnni { packed: Vec<i8>, offset: Vec<i32> },
+    /// For [`tile_relaxed`]: the same values as `i8` in chunks of 16,
+    /// plus 64 (1..=127, relaxed SIMD's 7-bit operand).
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    Relaxed(Vec<i8>),
 }
 
 impl Weights {
@@ -61,6 +65,8 @@ impl Weights {
             Weights::Portable(_) => 2,
             #[cfg(target_arch = "x86_64")]
             Weights::Vnni { .. } => 1,
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+            Weights::Relaxed(_) => 1,
         }
     }
 }
@@ -71,6 +77,11 @@ const TR: usize = 4;
 const TC: usize = 2;
 /// Values per SIMD load (8 × i16).
 const L: usize = 8;
+
+/// The largest quantized input and weight: inputs use int8's range;
+/// weights 7 bits (±63) so that they fit relaxed SIMD's 7-bit operand.
+const INPUT_MAX: f32 = 127.0;
+const WEIGHT_MAX: f32 = 63.0;
 
 /// How values are packed: `CHUNK` values of a row at a time, quantized
 /// from f32 times `inv` (rounded half to even, clamped to ±127; NaN and
@@ -88,15 +99,32 @@ impl Packing for i16 {
     }
 }
 
-/// Weights for [`tile_vnni`] (at load: speed does not matter).
-#[cfg(target_arch = "x86_64")]
+/// Weights for [`tile_vnni`] (at load: speed does not matter), and
+/// inputs for [`tile_relaxed`].
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", feature = "relaxed-simd")
+))]
 impl Packing for i8 {
     const CHUNK: usize = 2 * L;
+    #[inline(always)]
     fn quantize(v: &[f32], inv: f32, out: &mut [i8]) {
         let mut q = [0i16; 2 * L];
         for (v, q) in v.chunks_exact(L).zip(q.chunks_exact_mut(L)) {
             quantize8(v.try_into().expect("chunks of 8"), inv, q);
         }
+        #[cfg(target_arch = "wasm32")]
+        {
+            use core::arch::wasm32::*;
+            assert_eq!(out.len(), 2 * L);
+            // SAFETY: q holds 16 i16 (two loads), out 16 bytes (one store).
+            unsafe {
+                let p = q.as_ptr() as *const v128;
+                let bytes = i8x16_narrow_i16x8(v128_load(p), v128_load(p.add(1)));
+                v128_store(out.as_mut_ptr() as *mut v128, bytes);
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
         for (o, q) in out.iter_mut().zip(q) {
             *o = q as i8;
         }
@@ -133,12 +161,17 @@ impl Packing for u8 {
 /// NaN and infinity cannot be represented: they quantize as 0 and leave
 /// the scale finite (the f32 path would propagate them).
 pub fn quantize_packed(values: &[f32], k: usize, g: usize) -> (Vec<i16>, Vec<f32>, usize) {
-    quantize_as::<i16>(values, k, g)
+    quantize_as::<i16>(values, k, g, INPUT_MAX)
 }
 
 /// [`quantize_packed`] for any [`Packing`] (chunks of `E::CHUNK`; padding
 /// is the quantized 0, which for `u8` is 128).
-fn quantize_as<E: Packing>(values: &[f32], k: usize, g: usize) -> (Vec<E>, Vec<f32>, usize) {
+fn quantize_as<E: Packing>(
+    values: &[f32],
+    k: usize,
+    g: usize,
+    max: f32,
+) -> (Vec<E>, Vec<f32>, usize) {
     let ch = E::CHUNK;
     let rows = values.len().checked_div(k).unwrap_or(0);
     let kp = k.div_ceil(ch) * ch;
@@ -148,7 +181,7 @@ fn quantize_as<E: Packing>(values: &[f32], k: usize, g: usize) -> (Vec<E>, Vec<f
     let mut scale = Vec::with_capacity(rows);
     let mut last = [0f32; 2 * L];
     for (r, row) in values.chunks_exact(k.max(1)).take(rows).enumerate() {
-        let s = max_abs_finite(row) / 127.0;
+        let s = max_abs_finite(row) / max;
         let inv = if s > 0.0 { 1.0 / s } else { 0.0 };
         let base = (r / g) * g * kp + (r % g) * ch;
         let mut chunks = row.chunks_exact(ch);
@@ -273,7 +306,7 @@ impl Int8Matrix {
         assert_eq!(w.len(), n * k, "a {n} × {k} matrix has {} values", n * k);
         match kernel {
             Kernel::Portable => {
-                let (packed, scale, kp) = quantize_as::<i16>(w, k, TC);
+                let (packed, scale, kp) = quantize_as::<i16>(w, k, TC, WEIGHT_MAX);
                 Self {
                     n,
                     k,
@@ -284,7 +317,7 @@ impl Int8Matrix {
             }
             #[cfg(target_arch = "x86_64")]
             Kernel::Vnni => {
-                let (packed, scale, kp) = quantize_as::<i8>(w, k, TC);
+                let (packed, scale, kp) = quantize_as::<i8>(w, k, TC, WEIGHT_MAX);
                 // Row j's values: chunk by chunk, the pair's rows interleaved.
                 let ch = <i8 as Packing>::CHUNK;
                 let offset = (0..n)
@@ -302,6 +335,20 @@ impl Int8Matrix {
                     k,
                     kp,
                     weights: Weights::Vnni { packed, offset },
+                    scale,
+                }
+            }
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+            Kernel::Relaxed => {
+                let (mut packed, scale, kp) = quantize_as::<i8>(w, k, TC, WEIGHT_MAX);
+                for q in &mut packed {
+                    *q += 64;
+                }
+                Self {
+                    n,
+                    k,
+                    kp,
+                    weights: Weights::Relaxed(packed),
                     scale,
                 }
             }
@@ -336,7 +383,7 @@ impl Int8Matrix {
         let kp = self.kp;
         match &self.weights {
             Weights::Portable(w) => {
-                let (xp, sx, _) = quantize_as::<i16>(x, self.k, TR);
+                let (xp, sx, _) = quantize_as::<i16>(x, self.k, TR, INPUT_MAX);
                 let tiles = |g: usize, p: usize, _avail: usize, sums: &mut Sums| {
                     let t = tile(&xp[g * TR * kp..(g + 1) * TR * kp], &w[p * TC * kp..], kp);
                     for (s, t) in sums.iter_mut().zip(t) {
@@ -348,7 +395,7 @@ impl Int8Matrix {
             }
             #[cfg(target_arch = "x86_64")]
             Weights::Vnni { packed, offset } => {
-                let (xp, sx, _) = quantize_as::<u8>(x, self.k, TR);
+                let (xp, sx, _) = quantize_as::<u8>(x, self.k, TR, INPUT_MAX);
                 let tiles = |g: usize, p: usize, avail: usize, sums: &mut Sums| {
                     let x = &xp[g * TR * kp..(g + 1) * TR * kp];
                     let w = &packed[p * TC * kp..];
@@ -368,8 +415,68 @@ impl Int8Matrix {
                 };
                 self.run(&mut out, &sx, bias, tiles, |j| offset[j]);
             }
+            #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+            Weights::Relaxed(w) => self.matmul_relaxed(w, x, bias, &mut out),
         }
         out
+    }
+
+    /// [`Int8Matrix::matmul`] with [`tile_relaxed`]: pair by pair (its
+    /// weights stay in the cache while every row group passes), the
+    /// integer sums into a row-major buffer, then scaled in one SIMD pass.
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    #[target_feature(enable = "relaxed-simd")]
+    fn matmul_relaxed(&self, w: &[i8], x: &[f32], bias: &[f32], out: &mut [f32]) {
+        use core::arch::wasm32::*;
+        let (n, kp) = (self.n, self.kp);
+        let rows = out.len() / n;
+        let (xp, sx, _) = quantize_as::<i8>(x, self.k, TR, INPUT_MAX);
+        let groups = rows.div_ceil(TR);
+        let np = n.div_ceil(TC) * TC;
+        let mut sums = vec![0i32; groups * TR * np];
+        for p in 0..np / TC {
+            let wp = &w[p * TC * kp..(p + 1) * TC * kp];
+            for g in 0..groups {
+                let [r01, r23] = tile_relaxed(&xp[g * TR * kp..(g + 1) * TR * kp], wp, kp);
+                let at = g * TR * np + p * TC;
+                let dst = &mut sums[at..at + 3 * np + TC];
+                // SAFETY: each store writes two i32 at the start of row
+                // 0..4 of the tile in `dst` (3 · np + 2 values).
+                unsafe {
+                    let d = dst.as_mut_ptr();
+                    v128_store64_lane::<0>(r01, d as *mut u64);
+                    v128_store64_lane::<1>(r01, d.add(np) as *mut u64);
+                    v128_store64_lane::<0>(r23, d.add(2 * np) as *mut u64);
+                    v128_store64_lane::<1>(r23, d.add(3 * np) as *mut u64);
+                }
+            }
+        }
+        // The weights' +64 added 64 · Σ x to every sum of a row.
+        let offsets = row_sums(&xp, kp);
+        for (r, out) in out.chunks_exact_mut(n).enumerate() {
+            let sums = &sums[r * np..r * np + n];
+            let off = offsets[r].wrapping_mul(64);
+            let (o4, s4) = (i32x4_splat(off), f32x4_splat(sx[r]));
+            let mut j = 0;
+            while j + 4 <= n {
+                // SAFETY: j + 4 ≤ n, the length of `out`, `sums`, `bias`
+                // and `self.scale`.
+                // The same operations in the same order as the other
+                // kernels' (`groups_into`), so that the outputs are
+                // bit-identical.
+                unsafe {
+                    let d = i32x4_sub(v128_load(sums.as_ptr().add(j) as *const v128), o4);
+                    let sc = v128_load(self.scale.as_ptr().add(j) as *const v128);
+                    let b = v128_load(bias.as_ptr().add(j) as *const v128);
+                    let y = f32x4_add(f32x4_mul(f32x4_mul(f32x4_convert_i32x4(d), s4), sc), b);
+                    v128_store(out.as_mut_ptr().add(j) as *mut v128, y);
+                }
+                j += 4;
+            }
+            for j in j..n {
+                out[j] = sums[j].wrapping_sub(off) as f32 * sx[r] * self.scale[j] + bias[j];
+            }
+        }
     }
 
     /// Fills `out` (`rows × n`) from the quantized inputs' scales `sx`:
@@ -474,6 +581,22 @@ fn block_pairs(pair_bytes: usize) -> usize {
 /// Weight pairs per wide tile: 4 rows × 8 outputs.
 const WIDE: usize = 4;
 
+/// The int8 kernel this build uses on this CPU: `relaxed-simd` or
+/// `simd128` in wasm, `avx512-vnni` or `sse2` on x86-64, else `portable`.
+pub fn kernel_name() -> &'static str {
+    match Kernel::detect() {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Vnni => "avx512-vnni",
+        #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+        Kernel::Relaxed => "relaxed-simd",
+        Kernel::Portable if cfg!(target_arch = "x86_64") => "sse2",
+        Kernel::Portable if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) => {
+            "simd128"
+        }
+        Kernel::Portable => "portable",
+    }
+}
+
 /// Which kernel a matrix is built for: [`tile`] (wasm SIMD128, SSE2 or
 /// plain Rust), or on x86-64 CPUs with AVX-512 VNNI [`tile_vnni`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -481,6 +604,8 @@ enum Kernel {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Vnni,
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    Relaxed,
 }
 
 impl Kernel {
@@ -504,6 +629,9 @@ impl Kernel {
                 }
             })
         }
+        #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+        return Kernel::Relaxed;
+        #[allow(unreachable_code)]
         #[cfg(not(target_arch = "x86_64"))]
         Kernel::Portable
     }
@@ -622,6 +750,86 @@ fn tile(x: &[i16], w: &[i16], kp: usize) -> [[i32; TC]; TR] {
     ]
 }
 
+/// Each row's sum of a packed group layout of `i8` inputs (chunks of 16).
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+fn row_sums(xp: &[i8], kp: usize) -> Vec<i32> {
+    use core::arch::wasm32::*;
+    const CH: usize = 2 * L;
+    let mut out = Vec::with_capacity(xp.len() / kp.max(1));
+    for group in xp.chunks_exact(TR * kp) {
+        let mut s = [i32x4_splat(0); TR];
+        for chunk in group.chunks_exact(TR * CH) {
+            for (s, row) in s.iter_mut().zip(chunk.chunks_exact(CH)) {
+                // SAFETY: `row` holds 16 bytes.
+                let v = unsafe { v128_load(row.as_ptr() as *const v128) };
+                *s = i32x4_add(
+                    *s,
+                    i32x4_extadd_pairwise_i16x8(i16x8_extadd_pairwise_i8x16(v)),
+                );
+            }
+        }
+        out.extend(s.map(|v| {
+            i32x4_extract_lane::<0>(v)
+                + i32x4_extract_lane::<1>(v)
+                + i32x4_extract_lane::<2>(v)
+                + i32x4_extract_lane::<3>(v)
+        }));
+    }
+    out
+}
+
+/// [`tile`] with relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s`:
+/// sixteen multiply-adds per instruction, `i8` inputs times 7-bit
+/// weights (stored plus 64; the caller takes `64 · Σ x` off).
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+#[target_feature(enable = "relaxed-simd")]
+#[inline]
+fn tile_relaxed(x: &[i8], w: &[i8], kp: usize) -> [core::arch::wasm32::v128; 2] {
+    use core::arch::wasm32::*;
+    const CH: usize = 2 * L;
+    assert!(x.len() >= TR * kp && w.len() >= TC * kp && kp.is_multiple_of(CH));
+    let z = i32x4_splat(0);
+    let (mut a00, mut a01, mut a10, mut a11) = (z, z, z, z);
+    let (mut a20, mut a21, mut a30, mut a31) = (z, z, z, z);
+    let (xs, ws) = (x.as_ptr(), w.as_ptr());
+    for c in 0..kp / CH {
+        // SAFETY: chunk c of the group lies at c·TR·16..(c+1)·TR·16 of x and
+        // c·TC·16..(c+1)·TC·16 of w, inside the lengths asserted above.
+        unsafe {
+            let xc = xs.add(c * TR * CH);
+            let wc = ws.add(c * TC * CH);
+            let w0 = v128_load(wc as *const v128);
+            let w1 = v128_load(wc.add(CH) as *const v128);
+            let x0 = v128_load(xc as *const v128);
+            a00 = i32x4_relaxed_dot_i8x16_i7x16_add(x0, w0, a00);
+            a01 = i32x4_relaxed_dot_i8x16_i7x16_add(x0, w1, a01);
+            let x1 = v128_load(xc.add(CH) as *const v128);
+            a10 = i32x4_relaxed_dot_i8x16_i7x16_add(x1, w0, a10);
+            a11 = i32x4_relaxed_dot_i8x16_i7x16_add(x1, w1, a11);
+            let x2 = v128_load(xc.add(2 * CH) as *const v128);
+            a20 = i32x4_relaxed_dot_i8x16_i7x16_add(x2, w0, a20);
+            a21 = i32x4_relaxed_dot_i8x16_i7x16_add(x2, w1, a21);
+            let x3 = v128_load(xc.add(3 * CH) as *const v128);
+            a30 = i32x4_relaxed_dot_i8x16_i7x16_add(x3, w0, a30);
+            a31 = i32x4_relaxed_dot_i8x16_i7x16_add(x3, w1, a31);
+        }
+    }
+    // Two rows' four sums: two rounds of unpack-and-add (lanes 0, 1: the
+    // first row's two outputs; 2, 3: the second row's).
+    let rows = |a: v128, b: v128, c: v128, d: v128| {
+        let ab = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a, b),
+            i32x4_shuffle::<2, 6, 3, 7>(a, b),
+        );
+        let cd = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(c, d),
+            i32x4_shuffle::<2, 6, 3, 7>(c, d),
+        );
+        i32x4_add(i64x2_shuffle::<0, 2>(ab, cd), i64x2_shuffle::<1, 3>(ab, cd))
+    };
+    [rows(a00, a01, a10, a11), rows(a20, a21, a30, a31)]
+}
+
 /// The same with SSE2 (every x86-64 CPU): `pmaddwd` is what
 /// `i32x4.dot_i16x8_s` compiles to.
 #[cfg(target_arch = "x86_64")]
@@ -721,18 +929,19 @@ mod tests {
 
     #[test]
     fn integer_products_are_exact_on_integer_data() {
-        // Rows whose largest value is 127 quantize exactly (scale 1).
+        // Input rows whose largest value is 127 and weight rows whose
+        // largest is 63 quantize exactly (scale 1).
         let (k, n, rows) = (16, 3, 5);
         let mut seed = 7;
-        let mut ints = |len: usize| -> Vec<f32> {
-            let mut v: Vec<f32> = (0..len).map(|_| (lcg(&mut seed) * 127.0).round()).collect();
+        let mut ints = |len: usize, max: f32| -> Vec<f32> {
+            let mut v: Vec<f32> = (0..len).map(|_| (lcg(&mut seed) * max).round()).collect();
             for row in v.chunks_mut(k) {
-                row[0] = 127.0;
+                row[0] = max;
             }
             v
         };
-        let x = ints(rows * k);
-        let w = ints(n * k);
+        let x = ints(rows * k, INPUT_MAX);
+        let w = ints(n * k, WEIGHT_MAX);
         let bias = [0.5, -1.0, 2.0];
         let m = Int8Matrix::from_f32(&w, n, k);
         assert_eq!(m.matmul(&x, &bias), reference(&x, &w, &bias, k));
@@ -819,16 +1028,18 @@ mod tests {
 
     #[test]
     fn rows_longer_than_a_cache_block_still_multiply() {
-        // One weight pair of 2 × 70,000 values is larger than a 256 KiB
-        // output block, and 128 · Σ w passes 2³¹ for all-ones data.
-        let k = 70_000;
+        // One weight pair of 2 × 140,000 values is larger than a 256 KiB
+        // output block, and with the VNNI kernel's offset inputs the sums
+        // (Σ 255 · 63) pass 2³¹ while the true ones (Σ 127 · 63) do not.
+        let k = 140_000;
         for kernel in [Kernel::Portable, Kernel::detect()] {
             let (x, w, bias) = random_case(2, 2, k, 5);
             let got = Int8Matrix::from_f32_for(kernel, &w, 2, k).matmul(&x, &bias);
             assert_near_f32(&got, &x, &w, &bias, k, &format!("{kernel:?}"));
-            let ones = vec![1f32; 2 * k];
-            let got = Int8Matrix::from_f32_for(kernel, &ones, 2, k).matmul(&ones, &[0.0, 0.0]);
-            assert_eq!(got, vec![k as f32; 4], "{kernel:?}");
+            let (x, w) = (vec![INPUT_MAX; 2 * k], vec![WEIGHT_MAX; 2 * k]);
+            let got = Int8Matrix::from_f32_for(kernel, &w, 2, k).matmul(&x, &[0.0, 0.0]);
+            let want = (INPUT_MAX as i64 * WEIGHT_MAX as i64 * k as i64) as f32;
+            assert_eq!(got, vec![want; 4], "{kernel:?}");
         }
     }
 

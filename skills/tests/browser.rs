@@ -150,27 +150,39 @@ fn lone_surrogates_from_javascript_keep_offsets_aligned() {
     }
 }
 
-/// The int8 kernel's SIMD128 path: exact on data that quantizes exactly
-/// (integer rows whose largest value is 127), at every tile edge.
+/// The int8 kernel's wasm path (SIMD128, or relaxed SIMD when built with
+/// skills' `relaxed-simd` feature; `int8::kernel_name` says which): exact
+/// on data that quantizes exactly (integer input rows whose largest value
+/// is 127, weight rows whose largest is 63), at every tile edge.
 #[wasm_bindgen_test]
 fn int8_products_are_exact_in_the_browser() {
     use skills::int8::Int8Matrix;
+    console_log!("int8 kernel: {}", skills::int8::kernel_name());
+    #[cfg(feature = "relaxed-simd")]
+    assert_eq!(skills::int8::kernel_name(), "relaxed-simd");
     let mut seed = 11u64;
-    let mut next = move || {
+    let mut next = move |max: u64| {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        ((seed >> 33) % 255) as f32 - 127.0
+        ((seed >> 33) % (2 * max + 1)) as f32 - max as f32
     };
-    for (rows, n, k) in [(1, 1, 8), (5, 3, 384), (7, 9, 40), (4, 2, 13), (3, 5, 1536)] {
-        let mut ints = |len: usize| -> Vec<f32> {
-            let mut v: Vec<f32> = (0..len).map(|_| next()).collect();
+    for (rows, n, k) in [
+        (1, 1, 8),
+        (5, 3, 384),
+        (7, 9, 40),
+        (4, 2, 13),
+        (3, 5, 1536),
+        (9, 11, 48),
+    ] {
+        let mut ints = |len: usize, max: u64| -> Vec<f32> {
+            let mut v: Vec<f32> = (0..len).map(|_| next(max)).collect();
             for row in v.chunks_mut(k) {
-                row[0] = 127.0;
+                row[0] = max as f32;
             }
             v
         };
-        let (x, w) = (ints(rows * k), ints(n * k));
+        let (x, w) = (ints(rows * k, 127), ints(n * k, 63));
         let bias: Vec<f32> = (0..n).map(|j| j as f32 - 1.5).collect();
         let got = Int8Matrix::from_f32(&w, n, k).matmul(&x, &bias);
         for r in 0..rows {

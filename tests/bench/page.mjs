@@ -84,3 +84,29 @@ window.benchOrt = async function (model, lengths, opts) {
   }
   return { load_ms, version: ort.env.versions?.web ?? null, results };
 };
+
+/** The keystroke re-tag of tests/e2e/bench.mjs (600-word CV, typing in its
+ *  middle), in wasm without the app: per length of the typed text, ms of
+ *  back-to-back calls and of calls `gapMs` apart, and one op profile. */
+window.benchKeystroke = async function (cv, typed, gapMs) {
+  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+  await wasm.default();
+  const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
+  const k = new wasm.Keystroke(bytes);
+  let mid = Math.floor(cv.length / 2);
+  while (mid < cv.length && cv[mid] !== ' ') mid++;
+  const enc = new TextEncoder();
+  const out = [];
+  for (let i = 1; i <= typed.length; i += Math.max(1, Math.floor(typed.length / 8))) {
+    const text = cv.slice(0, mid) + typed.slice(0, i) + cv.slice(mid);
+    const at = enc.encode(cv.slice(0, mid)).length;
+    for (let w = 0; w < 5; w++) k.tag(text, at);
+    const hot = [];
+    for (let r = 0; r < 20; r++) hot.push(k.tag(text, at));
+    const gap = [];
+    for (let r = 0; r < 5; r++) { await new Promise((res) => setTimeout(res, gapMs)); gap.push(k.tag(text, at)); }
+    hot.sort((a, b) => a - b); gap.sort((a, b) => a - b);
+    out.push({ typed: i, sub_words: k.sub_words(text, at), hot_p50_ms: hot[10], gap_p50_ms: gap[2], profile: JSON.parse(k.profile(text, at)) });
+  }
+  return out;
+};

@@ -108,6 +108,10 @@ try {
   assert.ok(found.some((m) => m.text === 'Python'), 'Python is highlighted');
   const status = await page.locator('.status').textContent();
   assert.match(status, /Model ready .*downloaded/);
+  // Chromium has relaxed SIMD: worker_loader.js picks the worker built with it.
+  const kernel = await page.evaluate(() => document.documentElement.dataset.rmKernel);
+  console.log('   int8 kernel:', kernel);
+  assert.equal(kernel, 'relaxed-simd', 'the worker computes with relaxed SIMD');
   metrics.marked_characters = found.reduce((n, m) => n + m.text.length, 0);
   await shot(page, '01-first-highlight');
 

@@ -127,3 +127,56 @@ pub fn simd_peak_gflops(iters: u32) -> f64 {
         0.0
     }
 }
+
+/// One keystroke's re-tag, as the app's worker does it: the sentence of
+/// `text` that holds byte `at`, tagged alone by the shipped highlighter
+/// (int8 compute). `tag` returns its milliseconds; `profile` times the
+/// same call op by op (JSON, as [`profile`]).
+#[wasm_bindgen]
+pub struct Keystroke {
+    h: skills::highlight::Highlighter,
+}
+
+#[wasm_bindgen]
+impl Keystroke {
+    #[wasm_bindgen(constructor)]
+    pub fn new(bundle: &[u8]) -> Result<Keystroke, JsError> {
+        let h = Bundle::read(bundle).map_err(js)?.into_highlighter(128, Compute::Int8).map_err(js)?;
+        Ok(Keystroke { h })
+    }
+
+    fn sentence(&self, text: &str, at: usize) -> Result<std::ops::Range<usize>, JsError> {
+        self.h
+            .splitter
+            .split(text)
+            .into_iter()
+            .find(|r| r.start <= at && at < r.end)
+            .ok_or_else(|| js("no sentence holds that offset"))
+    }
+
+    /// The sentence's sub-words (without [CLS] and [SEP]).
+    pub fn sub_words(&self, text: &str, at: usize) -> Result<usize, JsError> {
+        let s = &text[self.sentence(text, at)?];
+        let ws = skills::words::words(s);
+        let t = self.h.pieces.encode(&ws.iter().map(|w| &s[w.clone()]).collect::<Vec<_>>()).map_err(js)?;
+        Ok(t.ids.len())
+    }
+
+    pub fn tag(&self, text: &str, at: usize) -> Result<f64, JsError> {
+        let start = now();
+        let s = self.sentence(text, at)?;
+        self.h.highlight_sentences(text, std::slice::from_ref(&s)).map_err(js)?;
+        Ok(now() - start)
+    }
+
+    pub fn profile(&self, text: &str, at: usize) -> Result<String, JsError> {
+        let s = self.sentence(text, at)?;
+        let (r, ms) = skills::profile::profiled(now, || self.h.highlight_sentences(text, std::slice::from_ref(&s)));
+        r.map_err(js)?;
+        let mut map = serde_json::Map::new();
+        for (k, v) in ms {
+            map.insert(k.into(), v.into());
+        }
+        Ok(serde_json::Value::Object(map).to_string())
+    }
+}
