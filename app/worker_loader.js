@@ -1,5 +1,5 @@
 // Starts the model worker (a classic worker: wasm-bindgen's no-modules
-// output, built by trunk from src/bin/worker.rs). The page creates it with
+// output, built by trunk from src/bin/worker.rs and src/bin/worker_relaxed.rs). The page creates it with
 // `new Worker("./worker_loader.js")` (src/client.rs).
 //
 // Two builds of the worker: with relaxed SIMD (int8 products with

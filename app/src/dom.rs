@@ -184,3 +184,41 @@ pub fn mark(name: &str) {
         let _ = p.mark(name);
     }
 }
+
+/// The backdrop's pieces as DOM nodes (what `marks::backdrop_html` writes as
+/// HTML): for texts the HTML parser would change (it drops NUL characters).
+pub fn fill_backdrop(
+    backdrop: &web_sys::Element,
+    text: &str,
+    spans: &[crate::protocol::Span],
+    active: Option<usize>,
+) {
+    backdrop.set_text_content(None);
+    let doc = document();
+    for p in crate::marks::pieces(text, spans) {
+        let node: web_sys::Node = match p.mark {
+            None => doc.create_text_node(&p.text).into(),
+            Some(i) => {
+                let Ok(mark) = doc.create_element("mark") else {
+                    continue;
+                };
+                let s = &spans[i];
+                let class = match (s.skill.is_some(), active == Some(i)) {
+                    (false, false) => "",
+                    (true, false) => "linked",
+                    (false, true) => "active",
+                    (true, true) => "linked active",
+                };
+                if !class.is_empty() {
+                    let _ = mark.set_attribute("class", class);
+                }
+                let _ = mark.set_attribute("data-i", &i.to_string());
+                let _ = mark.set_attribute("data-start", &s.start.to_string());
+                mark.set_text_content(Some(&p.text));
+                mark.into()
+            }
+        };
+        let _ = backdrop.append_child(&node);
+    }
+    let _ = backdrop.append_child(&doc.create_text_node(" "));
+}

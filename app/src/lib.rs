@@ -480,15 +480,37 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
             caret.set(a.selection_start().ok().flatten().map(|c| c as usize));
         }
     };
+    // Signals notify even when set to the value they hold, and each
+    // notification redraws what reads them (the backdrop reads `hover`).
+    let clear_hover = move || {
+        if hover.with_untracked(Option::is_some) {
+            hover.set(None);
+        }
+    };
+    // The backdrop: one HTML string set as its innerHTML (see
+    // `marks::backdrop_html`), or, for a text with a NUL character (which
+    // the HTML parser drops, shifting the marks after it), the same pieces
+    // as DOM nodes.
+    Effect::new(move |_| {
+        let active = hover.with(|h| h.as_ref().map(|h| h.span));
+        let Some(b) = backdrop.get() else { return };
+        st.spans.with(|spans| {
+            st.limited.with(|t| {
+                if !t.contains('\0') {
+                    b.set_inner_html(&marks::backdrop_html(t, spans, active));
+                } else {
+                    dom::fill_backdrop(&b, t, spans, active);
+                }
+            })
+        });
+    });
     let on_input = move |ev: leptos::ev::Event| {
         // Only what changes: each notification re-renders what reads it.
         if paste_notice.with_untracked(Option::is_some) {
             paste_notice.set(None);
         }
         st.text.set(event_target_value(&ev));
-        if hover.with_untracked(Option::is_some) {
-            hover.set(None);
-        }
+        clear_hover();
         update_caret();
         if let Some(h) = timer.get_value() {
             h.clear();
@@ -619,7 +641,7 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
     view! {
         <section class="editor">
             <label class="editor-label" for=id>{label}</label>
-            <div class="editor-wrap" on:mouseleave=move |_| hover.set(None)>
+            <div class="editor-wrap" on:mouseleave=move |_| clear_hover()>
                 // Only the highlighted part: the backdrop's text is
                 // transparent, the textarea shows all of it.
                 <div
@@ -627,12 +649,6 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                     id=backdrop_id
                     node_ref=backdrop
                     aria-hidden="true"
-                    inner_html=move || {
-                        let active = hover.with(|h| h.as_ref().map(|h| h.span));
-                        st.spans.with(|spans| {
-                            st.limited.with(|t| marks::backdrop_html(t, spans, active))
-                        })
-                    }
                 ></div>
                 <textarea
                     id=id
@@ -646,7 +662,7 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                     on:paste=on_paste
                     on:scroll=move |_| {
                         sync_scroll();
-                        hover.set(None);
+                        clear_hover();
                     }
                     on:mousemove=on_pointer
                     on:keyup=move |_| update_caret()

@@ -32,7 +32,8 @@
 //! `vpdpbusd` does 64 multiply-adds, and the offset comes off with each
 //! weight row's sum (`Σ (q + 128) · w = Σ q · w + 128 · Σ w`), so the
 //! sums are the same exact integers (both sides are computed modulo 2³²,
-//! which leaves the difference exact wherever the true sum fits).
+//! which leaves the difference exact wherever the true sum fits). The
+//! relaxed kernel's raw sums (`Σ x · (w + 64)`) wrap the same way.
 //!
 //! Tried and measured in Chromium (128 tokens, int8 forward ≈ 43 ms):
 //! blocking the rows so that weights stream from memory 8× less often
@@ -59,7 +60,7 @@ pub struct Int8Matrix {
 #[derive(Debug, Clone)]
 enum Weights {
     /// For [`tile`]: `n / 2` (rounded up) pairs of `2 · kp` values in
-    /// `[-127, 127]`, in chunks of 8.
+    /// `[-63, 63]`, in chunks of 8.
     Portable(Vec<i16>),
     /// For [`tile_vnni`]: the same values as `i8` in chunks of 16, and
     /// `128 · Σ` of each row (the inputs' offset).
@@ -443,6 +444,13 @@ impl Int8Matrix {
         use core::arch::wasm32::*;
         let (n, kp) = (self.n, self.kp);
         let rows = out.len() / n;
+        if rows == 0 || kp == 0 {
+            // No rows, or no inputs: the products are 0.
+            for row in out.chunks_exact_mut(n) {
+                row.copy_from_slice(bias);
+            }
+            return;
+        }
         let (xp, sx, _) = quantize_as::<i8>(x, self.k, TR, INPUT_MAX);
         let groups = rows.div_ceil(TR);
         let np = n.div_ceil(TC) * TC;
@@ -611,7 +619,8 @@ pub fn kernel_name() -> &'static str {
 }
 
 /// Which kernel a matrix is built for: [`tile`] (wasm SIMD128, SSE2 or
-/// plain Rust), or on x86-64 CPUs with AVX-512 VNNI [`tile_vnni`].
+/// plain Rust), on x86-64 CPUs with AVX-512 VNNI [`tile_vnni`], or in wasm
+/// built with the `relaxed-simd` feature [`tile_relaxed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kernel {
     Portable,
@@ -622,8 +631,9 @@ enum Kernel {
 }
 
 impl Kernel {
-    /// The widest kernel the CPU runs; natively
-    /// `ROLEMAPPER_INT8_KERNEL=portable` picks [`tile`] (for benchmarks).
+    /// The widest kernel: natively the one the CPU runs (chosen at run time;
+    /// `ROLEMAPPER_INT8_KERNEL=portable` picks [`tile`], for benchmarks), in
+    /// wasm the one the build has (relaxed SIMD with the feature).
     fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {

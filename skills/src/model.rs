@@ -212,11 +212,13 @@ pub enum Compute {
     /// kernels beat candle's quantized dot products on small batches), at
     /// four bytes per weight in memory. Embedding tables stay quantized.
     F32,
-    /// Matrices requantized at load to int8 with one scale per output row,
-    /// inputs quantized per row on each call, integer dot products
-    /// ([`crate::int8`]; WebAssembly SIMD's `i32x4.dot_i16x8_s`, AVX-512
-    /// VNNI natively where the CPU has it). The fastest, in the browser and
-    /// natively; CPU only, inference only.
+    /// Matrices requantized at load to 7-bit integers with one scale per
+    /// output row, inputs quantized to int8 per row on each call, exact
+    /// integer dot products ([`crate::int8`]; WebAssembly SIMD's
+    /// `i32x4.dot_i16x8_s`, or relaxed SIMD's
+    /// `i32x4.relaxed_dot_i8x16_i7x16_add_s` with the `relaxed-simd`
+    /// feature, AVX-512 VNNI natively where the CPU has it). The fastest, in
+    /// the browser and natively; CPU only, inference only.
     Int8,
 }
 
