@@ -801,7 +801,6 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
                         {
                             let key = skill.key.clone();
                             let count = skill.count();
-                            let occurrences = skill.occurrences.clone();
                             let percent = (skill.score() * 100.0).round();
                             let kind = if skill.linked { "canonical skill" } else { "phrase not in the skill list" };
                             let aria = format!(
@@ -819,6 +818,18 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
                                         aria-label=aria
                                         title=title
                                         on:click=move |_| {
+                                            // The occurrences as they are now: this item is
+                                            // kept (keyed) while edits elsewhere move them.
+                                            let Some(occurrences) = st.skills.with_untracked(|s| {
+                                                s.iter()
+                                                    .find(|k| k.key == key)
+                                                    .map(|k| k.occurrences.clone())
+                                            }) else {
+                                                return;
+                                            };
+                                            if occurrences.is_empty() {
+                                                return;
+                                            }
                                             let n = cursor
                                                 .try_update_value(|c| {
                                                     let n = c.entry(key.clone()).or_insert(0);

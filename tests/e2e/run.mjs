@@ -164,6 +164,22 @@ try {
   });
   assert.equal(selected.text, 'Python');
   assert.ok(selected.focused, 'the editor has the focus after a skill is picked');
+  // After an edit before them the occurrences have moved: a skill picked
+  // again selects where it is now (the list item itself is kept).
+  const idle = () => page.waitForFunction(() => !document.querySelector('#editor-cv-summary').textContent.includes('highlighting'));
+  const before = await page.locator('#editor-cv').inputValue();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('Note. ');
+  await idle();
+  await page.locator('.skill-list .skill', { hasText: 'Python' }).first().click();
+  assert.equal(await page.evaluate(() => {
+    const t = document.getElementById('editor-cv');
+    return t.value.slice(t.selectionStart, t.selectionEnd);
+  }), 'Python', 'a skill picked after an edit selects its current place');
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('Delete');
+  await idle();
+  assert.equal(await page.locator('#editor-cv').inputValue(), before);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).click()]);
   const csv = readFileSync(await download.path(), 'utf8');
   assert.match(csv, /^skill,linked,count,score,phrases\r\n/);
