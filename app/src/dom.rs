@@ -203,12 +203,7 @@ pub fn fill_backdrop(
                     continue;
                 };
                 let s = &spans[i];
-                let class = match (s.skill.is_some(), active == Some(i)) {
-                    (false, false) => "",
-                    (true, false) => "linked",
-                    (false, true) => "active",
-                    (true, true) => "linked active",
-                };
+                let class = crate::marks::mark_class(s, active == Some(i));
                 if !class.is_empty() {
                     let _ = mark.set_attribute("class", class);
                 }

@@ -112,17 +112,14 @@ pub fn backdrop_html(text: &str, spans: &[Span], active: Option<usize>) -> Strin
             None => escape_into(&mut html, &p.text),
             Some(i) => {
                 let s = &spans[i];
-                let class = match (s.skill.is_some(), active == Some(i)) {
-                    (false, false) => "",
-                    (true, false) => " class=\"linked\"",
-                    (false, true) => " class=\"active\"",
-                    (true, true) => " class=\"linked active\"",
+                let _ = match mark_class(s, active == Some(i)) {
+                    "" => write!(html, "<mark data-i=\"{i}\" data-start=\"{}\">", s.start),
+                    class => write!(
+                        html,
+                        "<mark class=\"{class}\" data-i=\"{i}\" data-start=\"{}\">",
+                        s.start
+                    ),
                 };
-                let _ = write!(
-                    html,
-                    "<mark{class} data-i=\"{i}\" data-start=\"{}\">",
-                    s.start
-                );
                 escape_into(&mut html, &p.text);
                 html.push_str("</mark>");
             }
@@ -130,6 +127,17 @@ pub fn backdrop_html(text: &str, spans: &[Span], active: Option<usize>) -> Strin
     }
     html.push(' ');
     html
+}
+
+/// A backdrop mark's classes: `linked` when its span has a canonical skill,
+/// `active` when it is the hovered one (`""` for neither).
+pub fn mark_class(span: &Span, active: bool) -> &'static str {
+    match (span.skill.is_some(), active) {
+        (false, false) => "",
+        (true, false) => "linked",
+        (false, true) => "active",
+        (true, true) => "linked active",
+    }
 }
 
 /// `text` as HTML text content.

@@ -459,8 +459,9 @@ impl Packed {
         if keep.len() == mask.len() {
             return Ok(None);
         }
+        let n = keep.len();
         Ok(Some(Self {
-            keep: Tensor::from_vec(keep.clone(), keep.len(), device)?,
+            keep: Tensor::from_vec(keep, n, device)?,
             b,
             t,
         }))
