@@ -68,6 +68,38 @@ pub fn fit_paste<'a>(
     }
 }
 
+/// `text` once the textarea replaces `selection` (UTF-16 units, as the
+/// textarea reports it) with `data`: what a keystroke's `beforeinput` says
+/// the text will be. `None` if the selection does not lie on character
+/// boundaries of `text` (then the text is not what the textarea holds).
+pub fn after_insert(text: &str, selection: std::ops::Range<usize>, data: &str) -> Option<String> {
+    if selection.start > selection.end {
+        return None;
+    }
+    // Byte offsets of the selection's ends.
+    let (mut start, mut end) = (None, None);
+    let mut unit = 0;
+    for (at, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), '\0')))
+    {
+        if unit == selection.start {
+            start = Some(at);
+        }
+        if unit == selection.end {
+            end = Some(at);
+            break;
+        }
+        unit += c.len_utf16();
+    }
+    let (start, end) = (start?, end?);
+    let mut out = String::with_capacity(text.len() - (end - start) + data.len());
+    out.push_str(&text[..start]);
+    out.push_str(data);
+    out.push_str(&text[end..]);
+    Some(out)
+}
+
 /// The two texts the app highlights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Editor {
@@ -449,6 +481,24 @@ mod tests {
         assert_eq!(limited(&long).chars().count(), MAX_CHARS);
         let exact = "a".repeat(MAX_CHARS);
         assert_eq!(limited(&exact).len(), MAX_CHARS);
+    }
+
+    #[test]
+    fn an_insertion_replaces_the_selection_in_utf16_units() {
+        assert_eq!(after_insert("abc", 1..1, "x").as_deref(), Some("axbc"));
+        assert_eq!(after_insert("abc", 0..0, "x").as_deref(), Some("xabc"));
+        assert_eq!(after_insert("abc", 3..3, "x").as_deref(), Some("abcx"));
+        assert_eq!(after_insert("", 0..0, "\n").as_deref(), Some("\n"));
+        assert_eq!(after_insert("abc", 0..3, "é").as_deref(), Some("é"));
+        assert_eq!(after_insert("abc", 1..2, "").as_deref(), Some("ac"));
+        // "🦀" is two UTF-16 units, "é" one (two bytes).
+        assert_eq!(after_insert("🦀é", 2..2, "a").as_deref(), Some("🦀aé"));
+        assert_eq!(after_insert("🦀é", 3..3, "a").as_deref(), Some("🦀éa"));
+        assert_eq!(after_insert("🦀é", 0..2, "x").as_deref(), Some("xé"));
+        // Inside a surrogate pair, past the end, or reversed: not this text.
+        assert_eq!(after_insert("🦀é", 1..1, "a"), None);
+        assert_eq!(after_insert("abc", 4..4, "a"), None);
+        assert_eq!(after_insert("abc", 2..1, "a"), None);
     }
 
     #[test]

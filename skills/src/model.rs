@@ -445,41 +445,41 @@ fn in_place(xs: &Tensor, f: impl FnOnce(&mut [f32])) -> Result<Tensor> {
 /// rows in three are padding.
 struct Packed {
     /// Indices of the real tokens' rows in `[B · T]`.
-    keep: Tensor,
+    keep: Vec<usize>,
     b: usize,
     t: usize,
 }
 
+/// Packing and unpacking copy rows by hand: candle's generic `index_select`
+/// and `index_add` are among the largest functions of the browser's wasm
+/// (60 and 143 kB), which the engine then compiles while the page is in use.
 impl Packed {
     /// `None` when nothing is padding.
-    fn new(mask: &[f32], b: usize, t: usize, device: &Device) -> Result<Option<Self>> {
-        let keep: Vec<u32> = (0..mask.len() as u32)
-            .filter(|&i| mask[i as usize] >= 1.0)
-            .collect();
-        if keep.len() == mask.len() {
-            return Ok(None);
-        }
-        let n = keep.len();
-        Ok(Some(Self {
-            keep: Tensor::from_vec(keep, n, device)?,
-            b,
-            t,
-        }))
+    fn new(mask: &[f32], b: usize, t: usize) -> Option<Self> {
+        let keep: Vec<usize> = (0..mask.len()).filter(|&i| mask[i] >= 1.0).collect();
+        (keep.len() != mask.len()).then_some(Self { keep, b, t })
     }
 
-    /// `[B, T, d]` → the real rows `[N, d]`.
+    /// `[B, T, d]` → the real rows `[N, d]` (F32).
     fn pack(&self, xs: &Tensor) -> Result<Tensor> {
         let d = xs.dim(D::Minus1)?;
-        xs.reshape((self.b * self.t, d))?
-            .index_select(&self.keep, 0)
+        let all = xs.flatten_all()?.to_vec1::<f32>()?;
+        let mut out = Vec::with_capacity(self.keep.len() * d);
+        for &k in &self.keep {
+            out.extend_from_slice(&all[k * d..(k + 1) * d]);
+        }
+        Tensor::from_vec(out, (self.keep.len(), d), xs.device())
     }
 
-    /// `[N, d]` → `[B, T, d]`, padding rows zero.
+    /// `[N, d]` → `[B, T, d]`, padding rows zero (F32).
     fn unpack(&self, xs: &Tensor) -> Result<Tensor> {
         let d = xs.dim(D::Minus1)?;
-        Tensor::zeros((self.b * self.t, d), xs.dtype(), xs.device())?
-            .index_add(&self.keep, xs, 0)?
-            .reshape((self.b, self.t, d))
+        let rows = xs.flatten_all()?.to_vec1::<f32>()?;
+        let mut out = vec![0f32; self.b * self.t * d];
+        for (row, &k) in rows.chunks_exact(d).zip(&self.keep) {
+            out[k * d..(k + 1) * d].copy_from_slice(row);
+        }
+        Tensor::from_vec(out, (self.b, self.t, d), xs.device())
     }
 }
 
@@ -697,23 +697,66 @@ impl DistilBert {
     /// come out 0 (see `Packed`); in training they are computed as usual.
     pub fn forward(&self, ids: &Tensor, attention: &Tensor, mode: Mode) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
-        let mask = attention.to_dtype(DType::F32)?;
+        // Inference on the CPU reads the mask's values directly: candle's
+        // generic dtype conversion and reductions are among the largest
+        // functions of the browser's wasm, which the engine would compile
+        // while the user types.
+        let host: Option<Vec<f32>> = match (mode.is_train(), attention.device().is_cpu()) {
+            (false, true) => Some(match attention.dtype() {
+                DType::U8 => attention
+                    .flatten_all()?
+                    .to_vec1::<u8>()?
+                    .into_iter()
+                    .map(f32::from)
+                    .collect(),
+                DType::U32 => attention
+                    .flatten_all()?
+                    .to_vec1::<u32>()?
+                    .into_iter()
+                    .map(|v| v as f32)
+                    .collect(),
+                DType::F32 => attention.flatten_all()?.to_vec1::<f32>()?,
+                _ => attention
+                    .to_dtype(DType::F32)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            }),
+            _ => None,
+        };
         // Without padding (a single sentence, as in the browser) the bias
         // is all zeros: inference skips adding it.
-        let padded =
-            mode.is_train() || mask.elem_count() == 0 || mask.min_all()?.to_scalar::<f32>()? < 1.0;
-        let bias = match padded {
-            true => Some(((&mask - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?),
-            false => None,
+        let (padded, bias) = match &host {
+            Some(m) => {
+                let padded = m.is_empty() || m.iter().any(|&v| v < 1.0);
+                let bias = match padded {
+                    true => {
+                        let bias: Vec<f32> = m.iter().map(|&v| (v - 1.0) * 1e9).collect();
+                        Some(Tensor::from_vec(bias, (b, 1, 1, t), attention.device())?)
+                    }
+                    false => None,
+                };
+                (padded, bias)
+            }
+            None => {
+                let mask = attention.to_dtype(DType::F32)?;
+                let padded = mode.is_train()
+                    || mask.elem_count() == 0
+                    || mask.min_all()?.to_scalar::<f32>()? < 1.0;
+                let bias = match padded {
+                    true => Some(((&mask - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?),
+                    false => None,
+                };
+                (padded, bias)
+            }
         };
         let mut xs =
             self.embeddings
                 .forward(ids, &self.config, mode, self.freeze_word_embeddings)?;
         lap("embeddings");
         // Inference on the CPU with padding: the layers see the real rows only.
-        let packed = match padded && !mode.is_train() && on_cpu_f32(&xs) {
-            true => Packed::new(&mask.flatten_all()?.to_vec1::<f32>()?, b, t, xs.device())?,
-            false => None,
+        let packed = match (&host, padded && on_cpu_f32(&xs)) {
+            (Some(m), true) => Packed::new(m, b, t),
+            _ => None,
         };
         if let Some(p) = &packed {
             xs = p.pack(&xs)?;

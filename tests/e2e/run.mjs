@@ -153,6 +153,34 @@ try {
   assert.deepEqual(after, [], 'no browser request after load');
   assert.deepEqual(seen.filter((r) => r !== '/sw.js'), [], 'the server saw nothing after load but a service worker update check');
 
+  step('a typed character goes to the worker once, before the input event');
+  // beforeinput sends the text the keystroke will make (app/src/lib.rs);
+  // input then finds it already asked for. A wrong guess would send the
+  // real text as well: two sends, or a send after the input event.
+  await page.evaluate(() => {
+    const t = document.getElementById('editor-cv');
+    t.focus();
+    t.setSelectionRange(t.value.length - 3, t.value.length); // typing replaces a selection too
+    window.__inputAt = [];
+    t.addEventListener('input', () => window.__inputAt.push(performance.now()), true);
+    performance.clearMarks();
+  });
+  for (const ch of ['x', 'é', '🦀', ' ']) {
+    await page.keyboard.type(ch);
+    await page.waitForFunction(() => !document.querySelector('#editor-cv-summary').textContent.includes('highlighting'));
+  }
+  const sends = await page.evaluate(() => ({
+    lengths: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('rm-send:editor-cv:')).map((m) => [Number(m.name.split(':')[2]), m.startTime]),
+    inputs: window.__inputAt,
+    length: document.getElementById('editor-cv').value.length,
+  }));
+  assert.equal(sends.inputs.length, 4, 'four input events');
+  assert.equal(sends.lengths.length, 4, `one send per keystroke: ${JSON.stringify(sends.lengths)}`);
+  sends.lengths.forEach(([, at], i) => assert.ok(at < sends.inputs[i], 'sent before the input event'));
+  assert.equal(sends.lengths.at(-1)[0], sends.length, 'the last text sent is the editor\'s');
+  const typedMarks = await marks(page);
+  for (const m of typedMarks) assert.equal(m.at, m.text, 'each mark covers exactly its text after the edits');
+
   step('the skills panel: counts, select an occurrence, exports');
   const skills = await page.locator('.skill-list .skill').allTextContents();
   console.log('   skills:', skills.join(' | '));
