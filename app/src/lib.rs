@@ -543,8 +543,9 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                 .then(|| client::after_insert(t, start as usize..end as usize, &data))
                 .flatten()
         });
+        // `submit` cuts it to the highlighted part.
         if let Some(next) = next {
-            app.client.submit(editor, client::limited(&next).to_owned());
+            app.client.submit(editor, next);
         }
     };
     let on_input = move |ev: leptos::ev::Event| {

@@ -697,66 +697,47 @@ impl DistilBert {
     /// come out 0 (see `Packed`); in training they are computed as usual.
     pub fn forward(&self, ids: &Tensor, attention: &Tensor, mode: Mode) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
-        // Inference on the CPU reads the mask's values directly: candle's
+        // The mask's values, read on the host (B × T numbers): candle's
         // generic dtype conversion and reductions are among the largest
         // functions of the browser's wasm, which the engine would compile
         // while the user types.
-        let host: Option<Vec<f32>> = match (mode.is_train(), attention.device().is_cpu()) {
-            (false, true) => Some(match attention.dtype() {
-                DType::U8 => attention
-                    .flatten_all()?
-                    .to_vec1::<u8>()?
-                    .into_iter()
-                    .map(f32::from)
-                    .collect(),
-                DType::U32 => attention
-                    .flatten_all()?
-                    .to_vec1::<u32>()?
-                    .into_iter()
-                    .map(|v| v as f32)
-                    .collect(),
-                DType::F32 => attention.flatten_all()?.to_vec1::<f32>()?,
-                _ => attention
-                    .to_dtype(DType::F32)?
-                    .flatten_all()?
-                    .to_vec1::<f32>()?,
-            }),
-            _ => None,
+        let mask: Vec<f32> = match attention.dtype() {
+            DType::U8 => attention
+                .flatten_all()?
+                .to_vec1::<u8>()?
+                .into_iter()
+                .map(f32::from)
+                .collect(),
+            DType::U32 => attention
+                .flatten_all()?
+                .to_vec1::<u32>()?
+                .into_iter()
+                .map(|v| v as f32)
+                .collect(),
+            DType::F32 => attention.flatten_all()?.to_vec1::<f32>()?,
+            _ => attention
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
         };
         // Without padding (a single sentence, as in the browser) the bias
         // is all zeros: inference skips adding it.
-        let (padded, bias) = match &host {
-            Some(m) => {
-                let padded = m.is_empty() || m.iter().any(|&v| v < 1.0);
-                let bias = match padded {
-                    true => {
-                        let bias: Vec<f32> = m.iter().map(|&v| (v - 1.0) * 1e9).collect();
-                        Some(Tensor::from_vec(bias, (b, 1, 1, t), attention.device())?)
-                    }
-                    false => None,
-                };
-                (padded, bias)
+        let padded = mode.is_train() || mask.is_empty() || mask.iter().any(|&v| v < 1.0);
+        let bias = match padded {
+            true => {
+                let bias: Vec<f32> = mask.iter().map(|&v| (v - 1.0) * 1e9).collect();
+                Some(Tensor::from_vec(bias, (b, 1, 1, t), attention.device())?)
             }
-            None => {
-                let mask = attention.to_dtype(DType::F32)?;
-                let padded = mode.is_train()
-                    || mask.elem_count() == 0
-                    || mask.min_all()?.to_scalar::<f32>()? < 1.0;
-                let bias = match padded {
-                    true => Some(((&mask - 1.0)? * 1e9)?.reshape((b, 1, 1, t))?),
-                    false => None,
-                };
-                (padded, bias)
-            }
+            false => None,
         };
         let mut xs =
             self.embeddings
                 .forward(ids, &self.config, mode, self.freeze_word_embeddings)?;
         lap("embeddings");
         // Inference on the CPU with padding: the layers see the real rows only.
-        let packed = match (&host, padded && on_cpu_f32(&xs)) {
-            (Some(m), true) => Packed::new(m, b, t),
-            _ => None,
+        let packed = match padded && !mode.is_train() && on_cpu_f32(&xs) {
+            true => Packed::new(&mask, b, t),
+            false => None,
         };
         if let Some(p) = &packed {
             xs = p.pack(&xs)?;
