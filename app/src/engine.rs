@@ -183,4 +183,23 @@ impl Engine {
     pub fn cached_sentences(&self) -> usize {
         self.cache.len()
     }
+
+    /// The sentences of `text` that are not cached (each once).
+    pub fn uncached(&self, text: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.splitter.split(text) {
+            let s = &text[r];
+            if !self.cache.contains_key(s) && !out.iter().any(|o| o == s) {
+                out.push(s.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Drops these sentences from the cache.
+    pub fn forget(&mut self, sentences: &[String]) {
+        for s in sentences {
+            self.cache.remove(s);
+        }
+    }
 }

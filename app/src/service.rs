@@ -9,6 +9,13 @@ use crate::protocol::{FromWorker, ModelInfo, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// Steps of the warm-up that follows the model's load ([`Service::warm_up_step`]).
+pub const WARM_UP_STEPS: usize = 40;
+
+/// What the warm-up types, a character a step, into an example job post.
+const WARM_UP_TYPED: &str =
+    " and draft shareholder agreements, leases and employment policies for teams";
+
 /// The worker's state.
 #[derive(Default)]
 pub struct Service {
@@ -16,6 +23,8 @@ pub struct Service {
     /// Requests that came before the model; answered when it is ready.
     waiting: Vec<(u64, String)>,
     loading: bool,
+    /// Sentences the warm-up put in the cache, dropped at its end.
+    warm_up_sentences: Vec<String>,
 }
 
 impl Service {
@@ -63,6 +72,58 @@ impl Service {
             .into_iter()
             .filter_map(|(id, text)| self.highlight(id, text))
             .collect()
+    }
+
+    /// One step of the warm-up, run after the model's load while the worker
+    /// is otherwise idle: the path of a keystroke (a request read from
+    /// JSON, one sentence of a longer text tagged among cached ones, the
+    /// answer written as JSON, not posted) on an example job post being
+    /// typed into, a character a step. The browser compiles a wasm
+    /// function's optimised code only once it has run for a while, on a
+    /// background thread: without this, that happens during the first
+    /// keystrokes after a paste, on the same cores as their re-tags
+    /// (measured: ≈ 0.5 s of optimising compiles over the first ten
+    /// keystrokes). The warm-up's sentences leave the cache at its last
+    /// step. `false` when there is nothing (more) to do.
+    pub fn warm_up_step(&mut self, step: usize) -> bool {
+        let Some(engine) = self.engine.as_ref() else {
+            return false;
+        };
+        if step >= WARM_UP_STEPS {
+            return false;
+        }
+        // A page-long text (the example six times: its sentences are
+        // tagged once), typed into after "negotiate commercial contracts"
+        // in its middle copy: the loops over the whole text run as they do
+        // for a long CV, and one sentence is tagged.
+        let example = crate::examples::EXAMPLES
+            .iter()
+            .find(|e| e.label == "Legal job")
+            .map_or("", |e| e.text);
+        let base = example.repeat(6);
+        let at = 3 * example.len() + example.find(", NDAs").unwrap_or(example.len() / 2);
+        let typed: String = WARM_UP_TYPED.chars().cycle().take(step + 1).collect();
+        let text = format!("{}{typed}{}", &base[..at], &base[at..]);
+        let fresh = engine.uncached(&text);
+        self.warm_up_sentences.extend(fresh);
+        let msg = ToWorker::Highlight { id: 0, text }.to_json();
+        if let Ok(ToWorker::Highlight { id, text }) = ToWorker::from_json(&msg) {
+            if let Some(answer) = self.highlight(id, text) {
+                std::hint::black_box(answer.to_json());
+            }
+        }
+        if step + 1 == WARM_UP_STEPS {
+            let done = std::mem::take(&mut self.warm_up_sentences);
+            if let Some(engine) = self.engine.as_mut() {
+                engine.forget(&done);
+            }
+        }
+        true
+    }
+
+    /// Sentences in the engine's cache (none without a model).
+    pub fn cached_sentences(&self) -> usize {
+        self.engine.as_ref().map_or(0, Engine::cached_sentences)
     }
 
     /// Whether a load should start (none running, no model yet).
@@ -150,6 +211,17 @@ pub fn base_of(url: &str) -> &str {
     &url[..url.rfind('/').map_or(url.len(), |i| i + 1)]
 }
 
+/// Resolves in a later task (`setTimeout` 0), after the messages that are
+/// already waiting.
+async fn yield_to_messages() {
+    use wasm_bindgen::JsCast;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Loads the model; `boot` is [`run`]'s time since the worker's creation.
 async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
     let start = now_ms();
@@ -209,6 +281,13 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
                 let answers = service.borrow_mut().ready(engine);
                 for a in answers {
                     post(&a);
+                }
+                // A step a task: the page's requests are answered between them.
+                for step in 0.. {
+                    yield_to_messages().await;
+                    if !service.borrow_mut().warm_up_step(step) {
+                        break;
+                    }
                 }
                 return;
             }

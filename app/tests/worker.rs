@@ -8,7 +8,7 @@ mod common;
 
 use app::engine::Engine;
 use app::protocol::{FromWorker, ToWorker};
-use app::service::Service;
+use app::service::{Service, WARM_UP_STEPS};
 use skills::bundle::Bundle;
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
@@ -82,6 +82,39 @@ fn requests_before_the_model_are_answered_when_it_is_ready() {
     assert!(!service.begin_load(), "no reload once a model is there");
     let again = service.highlight(3, TEXT.into()).unwrap();
     assert_eq!(spans_of(&again), reference(TEXT));
+}
+
+#[wasm_bindgen_test]
+fn the_warm_up_tags_and_then_leaves_the_cache_and_answers_as_they_were() {
+    let mut service = Service::new();
+    assert!(
+        !service.warm_up_step(0),
+        "nothing to warm up without a model"
+    );
+    service.ready(engine());
+    let before = spans_of(&service.highlight(1, TEXT.into()).unwrap());
+    let cached = service.cached_sentences();
+    assert!(service.warm_up_step(0));
+    assert!(
+        service.cached_sentences() > cached,
+        "the warm-up tags sentences"
+    );
+    let mut step = 1;
+    while service.warm_up_step(step) {
+        step += 1;
+    }
+    assert_eq!(step, WARM_UP_STEPS);
+    assert_eq!(
+        service.cached_sentences(),
+        cached,
+        "its sentences are dropped"
+    );
+    let after = service.highlight(2, TEXT.into()).unwrap();
+    assert!(
+        matches!(after, FromWorker::Spans { tagged: 0, .. }),
+        "{after:?}"
+    );
+    assert_eq!(spans_of(&after), before);
 }
 
 #[wasm_bindgen_test]

@@ -625,14 +625,15 @@ impl Bundle {
         for (name, t) in &self.tensors {
             match t.dtype() {
                 GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => {
-                    float.insert(name.clone(), t.dequantize(device)?.to_dtype(DType::F32)?);
+                    float.insert(name.clone(), crate::model::as_f32(&t.dequantize(device)?)?);
                 }
                 _ => {
                     quantized.insert(name.clone(), t.clone());
                 }
             }
         }
-        let vb = VarBuilder::from_tensors(float, DType::F32, device);
+        let vb =
+            VarBuilder::from_backend(Box::new(FloatTensors(float)), DType::F32, device.clone());
         Ok(Tagger::load_weights(
             Weights::with_quantized(vb, quantized, compute),
             &self.config,
@@ -672,4 +673,62 @@ impl Bundle {
 /// The short name of a storage type (`f32`, `q8_0`, `q4k`, …).
 pub fn dtype_name(d: GgmlDType) -> String {
     format!("{d:?}").to_lowercase()
+}
+
+/// A bundle's f32 tensors by name, for a `VarBuilder`: candle's own
+/// `HashMap` backend passes every tensor through `to_dtype` and `to_device`
+/// even when nothing changes, and `to_dtype` is among the largest functions
+/// of the browser's wasm, which the engine compiles (on the page's cores,
+/// while the model loads) once it has been called a few dozen times.
+struct FloatTensors(HashMap<String, Tensor>);
+
+impl FloatTensors {
+    fn fetch(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let t = self.0.get(name).ok_or_else(|| {
+            candle_core::Error::CannotFindTensor {
+                path: name.to_string(),
+            }
+            .bt()
+        })?;
+        let t = if t.device().same_device(dev) {
+            t.clone()
+        } else {
+            t.to_device(dev)?
+        };
+        if t.dtype() == dtype {
+            Ok(t)
+        } else {
+            t.to_dtype(dtype)
+        }
+    }
+}
+
+impl candle_nn::var_builder::SimpleBackend for FloatTensors {
+    fn get(
+        &self,
+        s: candle_core::Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let t = self.fetch(name, dtype, dev)?;
+        if t.shape() != &s {
+            return Err(candle_core::Error::UnexpectedShape {
+                msg: format!("shape mismatch for {name}"),
+                expected: s,
+                got: t.shape().clone(),
+            }
+            .bt());
+        }
+        Ok(t)
+    }
+
+    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        self.fetch(name, dtype, dev)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
 }

@@ -25,6 +25,7 @@ use crate::crf::Crf;
 use crate::fastmath;
 use crate::int8::Int8Matrix;
 use crate::profile::lap;
+use candle_core::quantized::k_quants::{BlockQ4_0, BlockQ8_0, GgmlType};
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::VarBuilder;
@@ -323,7 +324,10 @@ impl<'a> Weights<'a> {
         match self.quantized("weight") {
             Some(w) => {
                 check_shape(&w, &[rows, dim], &self.vb.prefix())?;
-                Ok(Embedding::Quantized(w))
+                Ok(match QuantizedRows::new(&w)? {
+                    Some(r) => Embedding::Rows(r),
+                    None => Embedding::Quantized(w),
+                })
             }
             None => Ok(Embedding::Float(candle_nn::embedding(
                 rows,
@@ -386,9 +390,12 @@ impl Linear {
     }
 }
 
-/// An embedding table, f32 (trainable) or quantized (rows dequantized on lookup).
+/// An embedding table, f32 (trainable) or quantized (rows dequantized on
+/// lookup: by the block type's own `to_float`, or by candle for block types
+/// [`QuantizedRows`] does not hold).
 enum Embedding {
     Float(candle_nn::Embedding),
+    Rows(QuantizedRows),
     Quantized(Arc<QTensor>),
 }
 
@@ -396,9 +403,98 @@ impl Embedding {
     fn forward(&self, ids: &Tensor) -> Result<Tensor> {
         match self {
             Embedding::Float(e) => e.forward(ids),
+            Embedding::Rows(r) => {
+                let mut dims = ids.dims().to_vec();
+                let ids = ids.flatten_all()?.to_vec1::<u32>()?;
+                dims.push(r.dim);
+                Tensor::from_vec(r.lookup(&ids)?, dims, &Device::Cpu)
+            }
             Embedding::Quantized(q) => q.embedding(ids),
         }
     }
+}
+
+/// A quantized table's blocks: the types bundles store embeddings in
+/// (model-export's default q4_0, and q8_0); others go through candle.
+enum Blocks {
+    Q4_0(Vec<BlockQ4_0>),
+    Q8_0(Vec<BlockQ8_0>),
+}
+
+/// A quantized embedding table on the CPU whose rows are dequantized as
+/// candle's `QTensor::embedding` does (each row's blocks through the block
+/// type's `to_float`), without its trip through candle's generic dtype
+/// conversion of the ids: that function is one of the largest of the
+/// browser's wasm, and the engine compiles a function's optimised code once
+/// it has been called often enough, however little each call does.
+struct QuantizedRows {
+    rows: usize,
+    dim: usize,
+    blocks: Blocks,
+}
+
+impl QuantizedRows {
+    /// `None` for a block type it does not hold or a table not on the CPU.
+    fn new(q: &QTensor) -> Result<Option<Self>> {
+        use candle_core::quantized::GgmlDType as G;
+        let (rows, dim) = q.shape().dims2()?;
+        if !q.device().is_cpu() || dim % q.dtype().block_size() != 0 {
+            return Ok(None);
+        }
+        let data = q.data()?;
+        let blocks = match q.dtype() {
+            G::Q4_0 => typed_blocks(&data).map(Blocks::Q4_0),
+            G::Q8_0 => typed_blocks(&data).map(Blocks::Q8_0),
+            _ => None,
+        };
+        Ok(blocks.map(|blocks| Self { rows, dim, blocks }))
+    }
+
+    /// The rows `ids`, one after another (`ids.len() × dim` values).
+    fn lookup(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        let (rows, dim) = (self.rows, self.dim);
+        match &self.blocks {
+            Blocks::Q4_0(b) => rows_of(b, ids, rows, dim),
+            Blocks::Q8_0(b) => rows_of(b, ids, rows, dim),
+        }
+    }
+}
+
+/// A quantized tensor's bytes as its blocks (`None` if they do not divide).
+fn typed_blocks<T: GgmlType>(data: &[u8]) -> Option<Vec<T>> {
+    let size = std::mem::size_of::<T>();
+    if size == 0 || data.len() % size != 0 {
+        return None;
+    }
+    Some(
+        data.chunks_exact(size)
+            // SAFETY: `T` is one of candle's `#[repr(C)]` block types, made
+            // of f16 scales and integer arrays only, so any bytes are a
+            // valid value; `chunks_exact` gives `size_of::<T>()` bytes, read
+            // without assuming their alignment.
+            .map(|c| unsafe { std::ptr::read_unaligned(c.as_ptr().cast::<T>()) })
+            .collect(),
+    )
+}
+
+fn rows_of<T: GgmlType>(blocks: &[T], ids: &[u32], rows: usize, dim: usize) -> Result<Vec<f32>> {
+    let per_row = dim / T::BLCK_SIZE;
+    if blocks.len() != rows * per_row {
+        candle_core::bail!(
+            "quantized table has {} blocks, expected {}",
+            blocks.len(),
+            rows * per_row
+        )
+    }
+    let mut out = vec![0f32; ids.len() * dim];
+    for (dst, &id) in out.chunks_exact_mut(dim).zip(ids) {
+        let row = id as usize;
+        if row >= rows {
+            candle_core::bail!("embedding id {row} is out of range for {rows} rows")
+        }
+        T::to_float(&blocks[row * per_row..(row + 1) * per_row], dst);
+    }
+    Ok(out)
 }
 
 fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
@@ -420,6 +516,19 @@ fn gelu(xs: &Tensor, mode: Mode) -> Result<Tensor> {
         in_place(xs, fastmath::gelu_in_place)
     } else {
         xs.gelu_erf()
+    }
+}
+
+/// `t` in f32: itself when it is, converted otherwise. Calling candle's
+/// generic `to_dtype` only to convert keeps it off the load and request
+/// paths: it is one of the largest functions of the browser's wasm, and the
+/// engine compiles a function's optimised code (on the page's cores) once
+/// it has been called often enough, however little each call does.
+pub fn as_f32(t: &Tensor) -> Result<Tensor> {
+    if t.dtype() == DType::F32 {
+        Ok(t.clone())
+    } else {
+        t.to_dtype(DType::F32)
     }
 }
 
@@ -1015,6 +1124,30 @@ mod tests {
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn quantized_rows_are_candles_own_embedding() {
+        use candle_core::quantized::GgmlDType as G;
+        let dev = Device::Cpu;
+        let (rows, dim) = (7, 512);
+        let table = Tensor::randn(0f32, 1., (rows, dim), &dev).unwrap();
+        let ids = Tensor::new(&[[3u32, 0, 6], [6, 1, 2]], &dev).unwrap();
+        for dtype in [G::Q4_0, G::Q8_0] {
+            let q = QTensor::quantize(&table, dtype).unwrap();
+            let rows = Embedding::Rows(QuantizedRows::new(&q).unwrap().expect("held"));
+            let ours = rows.forward(&ids).unwrap();
+            let candle = q.embedding(&ids).unwrap();
+            assert_eq!(ours.dims(), candle.dims(), "{dtype:?}");
+            let v = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            assert_eq!(v(&ours), v(&candle), "{dtype:?}");
+            let out_of_range = Tensor::new(&[[7u32]], &dev).unwrap();
+            assert!(rows.forward(&out_of_range).is_err(), "{dtype:?}");
+        }
+        for other in [G::F16, G::Q4K, G::Q6K] {
+            let q = QTensor::quantize(&table, other).unwrap();
+            assert!(QuantizedRows::new(&q).unwrap().is_none(), "{other:?}");
+        }
     }
 
     #[test]
