@@ -36,9 +36,11 @@ pub fn select(editor: Editor, start: usize, end: usize) {
     let _ = ta.set_selection_range(start as u32, end as u32);
     // The backdrop has the textarea's layout: its mark says where the
     // selection is, whatever the browser does about scrolling.
+    let (line, at) = crate::marks::line_of(&ta.value(), start).unwrap_or_default();
     let selector = format!(
-        "#{}-backdrop mark[data-start=\"{start}\"]",
-        editor.textarea_id()
+        "#{}-backdrop > div:nth-child({}) > mark[data-start=\"{at}\"]",
+        editor.textarea_id(),
+        line + 1
     );
     if let Some(mark) = document()
         .query_selector(&selector)
@@ -185,7 +187,7 @@ pub fn mark(name: &str) {
     }
 }
 
-/// The backdrop's pieces as DOM nodes (what `marks::backdrop_html` writes as
+/// The backdrop's lines as DOM nodes (what `marks::backdrop_html` writes as
 /// HTML): for texts the HTML parser would change (it drops NUL characters).
 pub fn fill_backdrop(
     backdrop: &web_sys::Element,
@@ -195,25 +197,76 @@ pub fn fill_backdrop(
 ) {
     backdrop.set_text_content(None);
     let doc = document();
-    for p in crate::marks::pieces(text, spans) {
-        let node: web_sys::Node = match p.mark {
-            None => doc.create_text_node(&p.text).into(),
-            Some(i) => {
-                let Ok(mark) = doc.create_element("mark") else {
-                    continue;
-                };
-                let s = &spans[i];
-                let class = crate::marks::mark_class(s, active == Some(i));
-                if !class.is_empty() {
-                    let _ = mark.set_attribute("class", class);
-                }
-                let _ = mark.set_attribute("data-i", &i.to_string());
-                let _ = mark.set_attribute("data-start", &s.start.to_string());
-                mark.set_text_content(Some(&p.text));
-                mark.into()
-            }
+    for line in crate::marks::lines(text, spans) {
+        let Ok(div) = doc.create_element("div") else {
+            continue;
         };
-        let _ = backdrop.append_child(&node);
+        for p in line {
+            let node: web_sys::Node = match p.mark {
+                None => doc.create_text_node(&p.text).into(),
+                Some(i) => {
+                    let Ok(mark) = doc.create_element("mark") else {
+                        continue;
+                    };
+                    let class = crate::marks::mark_class(&spans[i], active == Some(i));
+                    if !class.is_empty() {
+                        let _ = mark.set_attribute("class", class);
+                    }
+                    let _ = mark.set_attribute("data-start", &p.start.to_string());
+                    mark.set_text_content(Some(&p.text));
+                    mark.into()
+                }
+            };
+            let _ = div.append_child(&node);
+        }
+        let _ = backdrop.append_child(&div);
     }
-    let _ = backdrop.append_child(&doc.create_text_node(" "));
+}
+
+/// Lines rewritten one by one at most; past that the whole backdrop is set
+/// at once (a paste, a new answer for much of the text).
+const PATCH_MAX_LINES: usize = 32;
+
+/// Brings the backdrop from the lines `old` (as `marks::backdrop_lines`
+/// drew them; empty when it holds something else) to `new`: only the lines
+/// between their common first and last lines are rewritten, added or
+/// removed, so the browser lays out, shapes and paints those alone.
+pub fn patch_backdrop(backdrop: &web_sys::Element, old: &[String], new: &[String]) {
+    let children = backdrop.children();
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (old_mid, new_mid) = (old.len() - prefix - suffix, new.len() - prefix - suffix);
+    if old.is_empty()
+        || children.length() as usize != old.len()
+        || old_mid.max(new_mid) > PATCH_MAX_LINES
+    {
+        backdrop.set_inner_html(&crate::marks::wrap_lines(new));
+        return;
+    }
+    for k in prefix..prefix + old_mid.min(new_mid) {
+        if let Some(line) = children.item(k as u32) {
+            line.set_inner_html(&new[k]);
+        }
+    }
+    if new_mid > old_mid {
+        let doc = document();
+        let before = children.item((prefix + old_mid) as u32);
+        for html in &new[prefix + old_mid..prefix + new_mid] {
+            if let Ok(div) = doc.create_element("div") {
+                div.set_inner_html(html);
+                let _ = backdrop.insert_before(&div, before.as_ref().map(|e| e.as_ref()));
+            }
+        }
+    } else {
+        for _ in new_mid..old_mid {
+            if let Some(line) = children.item((prefix + new_mid) as u32) {
+                line.remove();
+            }
+        }
+    }
 }

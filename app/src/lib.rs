@@ -487,28 +487,27 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
             hover.set(None);
         }
     };
-    // The backdrop: one HTML string set as its innerHTML (see
-    // `marks::backdrop_html`), or, for a text with a NUL character (which
-    // the HTML parser drops, shifting the marks after it), the same pieces
-    // as DOM nodes. A render effect: it runs as soon as what it reads changes (the
-    // answer's message handler, the input event), where a plain `Effect`
-    // waits for a later task (measured: keystroke p50 ≈ 3 ms later). The
-    // HTML last set is kept: an unchanged backdrop is not written again.
-    let drawn = StoredValue::new(String::new());
+    // The backdrop: one `<div>` per line of HTML (see
+    // `marks::backdrop_lines`), of which only the lines that changed are
+    // rewritten (`dom::patch_backdrop`), or, for a text with a NUL
+    // character (which the HTML parser drops, shifting the marks after it),
+    // the same lines as DOM nodes. A render effect: it runs as soon as what
+    // it reads changes (the answer's message handler, the input event),
+    // where a plain `Effect` waits for a later task (measured: keystroke
+    // p50 ≈ 3 ms later). The lines last drawn are kept.
+    let drawn = StoredValue::new(Vec::<String>::new());
     let draw = RenderEffect::new(move |_| {
         let active = hover.with(|h| h.as_ref().map(|h| h.span));
         let Some(b) = backdrop.get() else { return };
         st.spans.with(|spans| {
             st.limited.with(|t| {
                 if !t.contains('\0') {
-                    let html = marks::backdrop_html(t, spans, active);
-                    if drawn.with_value(|d| *d != html) {
-                        b.set_inner_html(&html);
-                        drawn.set_value(html);
-                    }
+                    let lines = marks::backdrop_lines(t, spans, active);
+                    drawn.with_value(|old| dom::patch_backdrop(&b, old, &lines));
+                    drawn.set_value(lines);
                 } else {
                     dom::fill_backdrop(&b, t, spans, active);
-                    drawn.set_value(String::new());
+                    drawn.set_value(Vec::new());
                 }
             })
         });
@@ -632,7 +631,16 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                         .is_some()
             });
         let next = found.and_then(|m| {
-            let span = m.get_attribute("data-i")?.parse().ok()?;
+            // The mark's line (its div's place in the backdrop) and its
+            // offset in that line lead to its span.
+            let div = m.parent_element()?;
+            let lines = div.parent_element()?.children();
+            let line = (0..lines.length()).find(|&k| lines.item(k).as_ref() == Some(&div))?;
+            let start: usize = m.get_attribute("data-start")?.parse().ok()?;
+            let span = st.limited.with_untracked(|t| {
+                st.spans
+                    .with_untracked(|s| marks::span_at(t, s, line as usize, start))
+            })?;
             let wrap = m
                 .closest(".editor-wrap")
                 .ok()

@@ -30,7 +30,8 @@ pub fn carry_over(old: &str, spans: &[Span], new: &str) -> Vec<Span> {
     let (edit_start, old_edit_end) = (prefix, a.len() - suffix);
     let delta = b.len() as isize - a.len() as isize;
     // A span next to the edit survives only if the edit did not join a word
-    // to it ("SQL" → "SQLite", "SQL" → "MySQL").
+    // to it ("SQL" → "SQLite", "SQL" → "MySQL"); the others keep the
+    // characters around them ("scikit-learn." far before the edit stays).
     let word = |at: Option<usize>| {
         at.and_then(|i| b.get(i))
             .and_then(|&u| char::from_u32(u32::from(u)))
@@ -39,11 +40,11 @@ pub fn carry_over(old: &str, spans: &[Span], new: &str) -> Vec<Span> {
     spans
         .iter()
         .filter_map(|s| {
-            if s.end <= edit_start && !word(Some(s.end)) {
-                Some(s.clone())
+            if s.end <= edit_start {
+                (s.end < edit_start || !word(Some(s.end))).then(|| s.clone())
             } else if s.start >= old_edit_end {
                 let start = (s.start as isize + delta) as usize;
-                (!word(start.checked_sub(1))).then(|| Span {
+                (s.start > old_edit_end || !word(start.checked_sub(1))).then(|| Span {
                     start,
                     end: (s.end as isize + delta) as usize,
                     ..s.clone()
@@ -94,39 +95,127 @@ pub fn pieces(text: &str, spans: &[Span]) -> Vec<Piece> {
     out
 }
 
-/// The backdrop's HTML: `text` with each span in a `<mark>` (`data-i`: its
-/// index, `data-start`: its first UTF-16 unit; class `linked` when it has a
-/// canonical skill, `active` for span `active`), everything else escaped,
-/// and a final space (a last line break needs a character after it to take
-/// up a line).
-///
-/// One string for the whole backdrop, set as its `innerHTML`: building the
-/// same nodes one by one through the DOM bindings took 4–5 ms of the main
-/// thread per keystroke on a 600-word CV (two re-renders per keystroke:
-/// the carried-over spans, then the answer).
-pub fn backdrop_html(text: &str, spans: &[Span], active: Option<usize>) -> String {
-    use std::fmt::Write;
-    let mut html = String::with_capacity(text.len() + spans.len() * 56 + 1);
+/// A piece of one line of the backdrop: plain, or (part of) span `mark`;
+/// `start` is its first UTF-16 unit counted from the line's start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinePiece {
+    pub text: String,
+    pub mark: Option<usize>,
+    pub start: usize,
+}
+
+/// `text`'s lines (cut at each `\n`, which no line keeps; a text has one
+/// more line than line breaks), each cut into pieces at the spans as
+/// [`pieces`] does.
+pub fn lines(text: &str, spans: &[Span]) -> Vec<Vec<LinePiece>> {
+    let mut out = vec![Vec::new()];
+    let (mut at, mut line_start) = (0, 0);
     for p in pieces(text, spans) {
-        match p.mark {
-            None => escape_into(&mut html, &p.text),
-            Some(i) => {
-                let s = &spans[i];
-                let _ = match mark_class(s, active == Some(i)) {
-                    "" => write!(html, "<mark data-i=\"{i}\" data-start=\"{}\">", s.start),
-                    class => write!(
-                        html,
-                        "<mark class=\"{class}\" data-i=\"{i}\" data-start=\"{}\">",
-                        s.start
-                    ),
-                };
-                escape_into(&mut html, &p.text);
-                html.push_str("</mark>");
+        for (j, segment) in p.text.split('\n').enumerate() {
+            if j > 0 {
+                at += 1;
+                line_start = at;
+                out.push(Vec::new());
+            }
+            if !segment.is_empty() {
+                out.last_mut().expect("one line at least").push(LinePiece {
+                    text: segment.to_owned(),
+                    mark: p.mark,
+                    start: at - line_start,
+                });
+                at += segment.encode_utf16().count();
             }
         }
     }
-    html.push(' ');
+    out
+}
+
+/// The HTML of each of the backdrop's lines (see [`lines`]): its text
+/// escaped, each span in a `<mark>` (`data-start`: its first UTF-16 unit
+/// counted from the line's start; class `linked` when it has a canonical
+/// skill, `active` for span `active`).
+///
+/// The backdrop is one `<div>` per line, so that an edit redraws the lines
+/// it changed only (see `dom::patch_backdrop`): offsets relative to the line
+/// keep the other lines' HTML as it was. Replacing the whole backdrop made
+/// the browser parse, lay out, shape and paint all of it, twice per
+/// keystroke (the carried-over spans, then the answer).
+pub fn backdrop_lines(text: &str, spans: &[Span], active: Option<usize>) -> Vec<String> {
+    use std::fmt::Write;
+    lines(text, spans)
+        .iter()
+        .map(|line| {
+            let mut html = String::new();
+            for p in line {
+                match p.mark {
+                    None => escape_into(&mut html, &p.text),
+                    Some(i) => {
+                        let _ = match mark_class(&spans[i], active == Some(i)) {
+                            "" => write!(html, "<mark data-start=\"{}\">", p.start),
+                            class => {
+                                write!(html, "<mark class=\"{class}\" data-start=\"{}\">", p.start)
+                            }
+                        };
+                        escape_into(&mut html, &p.text);
+                        html.push_str("</mark>");
+                    }
+                }
+            }
+            html
+        })
+        .collect()
+}
+
+/// The backdrop's whole HTML: [`backdrop_lines`], each in a `<div>`.
+pub fn backdrop_html(text: &str, spans: &[Span], active: Option<usize>) -> String {
+    wrap_lines(&backdrop_lines(text, spans, active))
+}
+
+/// Lines' HTML, each in a `<div>`.
+pub fn wrap_lines(lines: &[String]) -> String {
+    let mut html = String::with_capacity(lines.iter().map(|l| l.len() + 11).sum());
+    for l in lines {
+        html.push_str("<div>");
+        html.push_str(l);
+        html.push_str("</div>");
+    }
     html
+}
+
+/// The line of UTF-16 offset `at` in `text` and `at` counted from that
+/// line's start (`None` past the end).
+pub fn line_of(text: &str, at: usize) -> Option<(usize, usize)> {
+    let (mut line, mut line_start) = (0, 0);
+    for (i, u) in text.encode_utf16().enumerate() {
+        if i == at {
+            return Some((line, at - line_start));
+        }
+        if u == u16::from(b'\n') {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    (at == text.encode_utf16().count()).then_some((line, at - line_start))
+}
+
+/// The index of the span at unit `start` of line `line` (what a backdrop
+/// mark's line and `data-start` say).
+pub fn span_at(text: &str, spans: &[Span], line: usize, start: usize) -> Option<usize> {
+    let mut line_start = 0;
+    if line > 0 {
+        let mut seen = 0;
+        let after = text
+            .encode_utf16()
+            .enumerate()
+            .find(|&(_, u)| {
+                seen += usize::from(u == u16::from(b'\n'));
+                seen == line
+            })
+            .map(|(i, _)| i + 1)?;
+        line_start = after;
+    }
+    let at = line_start + start;
+    spans.iter().position(|s| s.start <= at && at < s.end)
 }
 
 /// A backdrop mark's classes: `linked` when its span has a canonical skill,
@@ -201,6 +290,25 @@ mod tests {
     }
 
     #[test]
+    fn spans_away_from_the_edit_stay_whatever_is_next_to_them() {
+        // Marks before a full stop or after a "#" are not next to the edit:
+        // they must not blink off at every keystroke.
+        let old = "Rust. I use C# and .NET. Also Go.";
+        let spans = [span(0, 4), span(12, 14), span(19, 23), span(30, 32)];
+        let new = "Rust. I use C# and .NET. Also Go.".replace("Also", "Also x");
+        assert_eq!(
+            texts(&new, &carry_over(old, &spans, &new)),
+            ["Rust", "C#", ".NET", "Go"]
+        );
+        // Next to the edit, a joined word still drops the span.
+        let new = "Rust. I use C# and .NETX. Also Go.";
+        assert_eq!(
+            texts(new, &carry_over(old, &spans, new)),
+            ["Rust", "C#", "Go"]
+        );
+    }
+
+    #[test]
     fn a_span_being_typed_in_is_dropped_until_the_answer() {
         let old = "Python and SQL";
         let spans = [span(0, 6), span(11, 14)];
@@ -257,13 +365,61 @@ mod tests {
         let spans = [span(5, 9), linked];
         assert_eq!(
             backdrop_html(text, &spans, Some(1)),
-            "a &lt;b&gt;<mark data-i=\"0\" data-start=\"5\">Rust</mark>&lt;/b&gt; &amp; \"C\" 😀 \
-             <mark class=\"linked active\" data-i=\"1\" data-start=\"23\">Go</mark> "
+            "<div>a &lt;b&gt;<mark data-start=\"5\">Rust</mark>&lt;/b&gt; &amp; \"C\" 😀 \
+             <mark class=\"linked active\" data-start=\"23\">Go</mark></div>"
         );
-        assert_eq!(backdrop_html("", &[], None), " ");
+        // Empty lines are empty divs (the style gives them a line's height).
+        assert_eq!(backdrop_html("", &[], None), "<div></div>");
         assert_eq!(
             backdrop_html("x\n", &[span(0, 1)], Some(0)),
-            "<mark class=\"active\" data-i=\"0\" data-start=\"0\">x</mark>\n "
+            "<div><mark class=\"active\" data-start=\"0\">x</mark></div><div></div>"
         );
+    }
+
+    #[test]
+    fn a_line_s_html_does_not_depend_on_the_other_lines() {
+        // Marks count from their line's start, so an edit on one line leaves
+        // the others' HTML as it was.
+        let text = "Rust\n😀 Go and SQL";
+        let spans = [span(0, 4), span(8, 10), span(15, 18)];
+        let lines = backdrop_lines(text, &spans, None);
+        assert_eq!(
+            lines,
+            [
+                "<mark data-start=\"0\">Rust</mark>",
+                "😀 <mark data-start=\"3\">Go</mark> and <mark data-start=\"10\">SQL</mark>",
+            ]
+        );
+        let edited = "Rust, C\n😀 Go and SQL";
+        let moved = carry_over(text, &spans, edited);
+        assert_eq!(backdrop_lines(edited, &moved, None)[1], lines[1]);
+        // A mark's line and data-start lead back to its span, in UTF-16 units.
+        assert_eq!(line_of(text, 8), Some((1, 3)));
+        assert_eq!(line_of(text, 15), Some((1, 10)));
+        assert_eq!(line_of(text, 18), Some((1, 13)));
+        assert_eq!(line_of(text, 19), None);
+        assert_eq!(span_at(text, &spans, 0, 0), Some(0));
+        assert_eq!(span_at(text, &spans, 1, 3), Some(1));
+        assert_eq!(span_at(text, &spans, 1, 10), Some(2));
+        assert_eq!(span_at(text, &spans, 1, 0), None);
+        assert_eq!(span_at(text, &spans, 2, 0), None);
+    }
+
+    #[test]
+    fn lines_split_a_span_across_a_line_break() {
+        let p = lines("a\nb c\n", &[span(0, 3)]);
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            p[0],
+            [LinePiece {
+                text: "a".into(),
+                mark: Some(0),
+                start: 0
+            }]
+        );
+        assert_eq!(p[1][0].mark, Some(0));
+        assert_eq!((p[1][0].text.as_str(), p[1][0].start), ("b", 0));
+        assert_eq!((p[1][1].text.as_str(), p[1][1].mark), (" c", None));
+        assert!(p[2].is_empty());
     }
 }

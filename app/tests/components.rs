@@ -97,8 +97,21 @@ async fn highlights_mirror_the_text_and_html_stays_text() {
     let first: web_sys::Element = marks.get(0).unwrap().unchecked_into();
     assert_eq!(first.text_content().unwrap(), "Python");
     assert!(first.class_list().contains("linked"));
-    // The backdrop holds the text itself (plus the final space), as text.
-    assert_eq!(backdrop.text_content().unwrap(), format!("{text} "));
+    // The backdrop holds the text itself, as text, a div per line (the
+    // last one empty: the text ends with a line break).
+    let lines = backdrop.children();
+    assert_eq!(lines.length(), 2);
+    assert_eq!(
+        lines.item(0).unwrap().text_content().unwrap(),
+        text.trim_end_matches('\n')
+    );
+    assert_eq!(lines.item(1).unwrap().text_content().unwrap(), "");
+    // Each mark's offset counts from its line's start.
+    let python = text[..text.find("Python").unwrap()].encode_utf16().count();
+    assert_eq!(
+        first.get_attribute("data-start").unwrap(),
+        python.to_string()
+    );
     assert!(root.query_selector("img").unwrap().is_none());
     let ta = textarea(&root);
     assert_eq!(ta.value(), text);

@@ -320,6 +320,38 @@ impl<'a> Weights<'a> {
         }
     }
 
+    /// The linear layers `names` (each `d_in` → `d_out`) as one `Int8`
+    /// product with their outputs side by side, when they compute as
+    /// [`Compute::Int8`] from quantized weights (`None` otherwise). Each
+    /// output row keeps its own scale, so the outputs are those of the
+    /// separate layers, bit for bit; the input is quantized once, not once
+    /// per layer.
+    fn fused_int8(&self, names: &[&str], d_in: usize, d_out: usize) -> Result<Option<Fused>> {
+        if self.compute != Compute::Int8 {
+            return Ok(None);
+        }
+        let mut weights = Vec::with_capacity(names.len() * d_out * d_in);
+        let mut bias = Vec::with_capacity(names.len() * d_out);
+        for name in names {
+            let w = self.pp(name);
+            let Some(q) = w.quantized("weight") else {
+                return Ok(None);
+            };
+            check_shape(&q, &[d_out, d_in], &w.vb.prefix())?;
+            weights.extend(
+                q.dequantize(&Device::Cpu)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            );
+            bias.extend(w.vb.get(d_out, "bias")?.to_vec1::<f32>()?);
+        }
+        Ok(Some(Fused {
+            weight: Int8Matrix::from_f32(&weights, names.len() * d_out, d_in),
+            bias,
+            parts: names.len(),
+        }))
+    }
+
     fn embedding(&self, rows: usize, dim: usize) -> Result<Embedding> {
         match self.quantized("weight") {
             Some(w) => {
@@ -387,6 +419,44 @@ impl Linear {
                 Tensor::from_vec(ys, dims, xs.device())
             }
         }
+    }
+}
+
+/// Linear layers with the same input computed as one `Int8` product
+/// ([`Weights::fused_int8`]): attention's queries, keys and values.
+struct Fused {
+    weight: Int8Matrix,
+    bias: Vec<f32>,
+    parts: usize,
+}
+
+impl Fused {
+    /// Each layer's output, in the order the layers were given.
+    fn forward(&self, xs: &Tensor) -> Result<Vec<Tensor>> {
+        let mut dims = xs.dims().to_vec();
+        if dims.last() != Some(&self.weight.k()) {
+            candle_core::bail!(
+                "a linear layer with {} inputs got shape {dims:?}",
+                self.weight.k()
+            )
+        }
+        let x = xs.flatten_all()?.to_vec1::<f32>()?;
+        let ys = self.weight.matmul(&x, &self.bias);
+        let d = self.weight.n() / self.parts;
+        let rows = ys.len() / self.weight.n().max(1);
+        let mut parts: Vec<Vec<f32>> = (0..self.parts)
+            .map(|_| Vec::with_capacity(rows * d))
+            .collect();
+        for row in ys.chunks_exact(self.weight.n()) {
+            for (part, values) in parts.iter_mut().zip(row.chunks_exact(d)) {
+                part.extend_from_slice(values);
+            }
+        }
+        *dims.last_mut().expect("checked above") = d;
+        parts
+            .into_iter()
+            .map(|p| Tensor::from_vec(p, dims.clone(), xs.device()))
+            .collect()
     }
 }
 
@@ -628,19 +698,29 @@ impl Embeddings {
 }
 
 struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
+    qkv: Qkv,
     out: Linear,
     heads: usize,
+}
+
+/// Attention's query, key and value layers: one product when they compute
+/// as `Int8` (see [`Fused`]), else three.
+enum Qkv {
+    Separate { q: Linear, k: Linear, v: Linear },
+    Fused(Fused),
 }
 
 impl Attention {
     fn load(w: Weights, c: &Config) -> Result<Self> {
         Ok(Self {
-            q: w.pp("q_lin").linear(c.dim, c.dim)?,
-            k: w.pp("k_lin").linear(c.dim, c.dim)?,
-            v: w.pp("v_lin").linear(c.dim, c.dim)?,
+            qkv: match w.fused_int8(&["q_lin", "k_lin", "v_lin"], c.dim, c.dim)? {
+                Some(f) => Qkv::Fused(f),
+                None => Qkv::Separate {
+                    q: w.pp("q_lin").linear(c.dim, c.dim)?,
+                    k: w.pp("k_lin").linear(c.dim, c.dim)?,
+                    v: w.pp("v_lin").linear(c.dim, c.dim)?,
+                },
+            },
             out: w.pp("out_lin").linear(c.dim, c.dim)?,
             heads: c.n_heads,
         })
@@ -656,11 +736,16 @@ impl Attention {
         c: &Config,
         mode: Mode,
     ) -> Result<Tensor> {
-        let (q, k, v) = (
-            self.q.forward(xs)?,
-            self.k.forward(xs)?,
-            self.v.forward(xs)?,
-        );
+        let (q, k, v) = match &self.qkv {
+            Qkv::Fused(f) => {
+                let mut qkv = f.forward(xs)?.into_iter();
+                match (qkv.next(), qkv.next(), qkv.next()) {
+                    (Some(q), Some(k), Some(v)) => (q, k, v),
+                    _ => candle_core::bail!("the fused q, k, v product has 3 parts"),
+                }
+            }
+            Qkv::Separate { q, k, v } => (q.forward(xs)?, k.forward(xs)?, v.forward(xs)?),
+        };
         lap("qkv_linear");
         let (q, k, v) = match packed {
             Some(p) => (p.unpack(&q)?, p.unpack(&k)?, p.unpack(&v)?),
@@ -1124,6 +1209,38 @@ mod tests {
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn a_fused_product_gives_the_separate_products_bit_for_bit() {
+        let dev = Device::Cpu;
+        let (d_in, d) = (96, 40);
+        let values = |n: usize| {
+            Tensor::randn(0f32, 1., n, &dev)
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        let ws: Vec<Vec<f32>> = (0..3).map(|_| values(d * d_in)).collect();
+        let bs: Vec<Vec<f32>> = (0..3).map(|_| values(d)).collect();
+        let fused = Fused {
+            weight: Int8Matrix::from_f32(&ws.concat(), 3 * d, d_in),
+            bias: bs.concat(),
+            parts: 3,
+        };
+        let xs = Tensor::randn(0f32, 1., (2, 7, d_in), &dev).unwrap();
+        let x = xs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let parts = fused.forward(&xs).unwrap();
+        assert_eq!(parts.len(), 3);
+        for (i, part) in parts.iter().enumerate() {
+            assert_eq!(part.dims(), &[2, 7, d]);
+            let alone = Int8Matrix::from_f32(&ws[i], d, d_in).matmul(&x, &bs[i]);
+            let got = part.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            assert_eq!(got, alone, "part {i}");
+        }
+        assert!(fused
+            .forward(&Tensor::zeros((3, 5), DType::F32, &dev).unwrap())
+            .is_err());
     }
 
     #[test]

@@ -35,8 +35,12 @@ async function marks(page, id = 'editor-cv') {
   return page.evaluate((id) => {
     const value = document.getElementById(id).value;
     const units = (s) => s.length; // JS strings are UTF-16
+    // A div per line; a mark's data-start counts from its line's start.
+    const lineStarts = [0];
+    for (let i = 0; i < value.length; i++) if (value[i] === '\n') lineStarts.push(i + 1);
+    const lines = [...document.getElementById(`${id}-backdrop`).children];
     return [...document.querySelectorAll(`#${id}-backdrop mark`)].map((m) => {
-      const start = Number(m.dataset.start);
+      const start = lineStarts[lines.indexOf(m.parentElement)] + Number(m.dataset.start);
       return { text: m.textContent, at: value.slice(start, start + units(m.textContent)), linked: m.classList.contains('linked') };
     });
   }, id);
@@ -106,6 +110,16 @@ try {
   assert.ok(found.length >= 3, 'several skills are highlighted');
   for (const m of found) assert.equal(m.at, m.text, 'each mark covers exactly its text in the textarea');
   assert.ok(found.some((m) => m.text === 'Python'), 'Python is highlighted');
+  // The backdrop (a div per line) lays the text out as the textarea does:
+  // the same height with blank lines, wrapped lines and a final line break.
+  for (const text of [CV, `${CV}\n\n${'Built Python and SQL pipelines; '.repeat(12)}\n\n`]) {
+    await page.locator('#editor-cv').fill(text);
+    await page.waitForFunction((n) => document.getElementById('editor-cv-backdrop').children.length === n, text.split('\n').length);
+    const [ta, bd] = await page.evaluate(() => ['editor-cv', 'editor-cv-backdrop'].map((id) => document.getElementById(id).scrollHeight));
+    assert.equal(bd, ta, `backdrop height ${bd} = textarea height ${ta}`);
+  }
+  await page.locator('#editor-cv').fill(CV);
+  await page.waitForFunction(() => !document.querySelector('.editor-summary').textContent.includes('highlighting'));
   const status = await page.locator('.status').textContent();
   assert.match(status, /Model ready .*downloaded/);
   // Chromium has relaxed SIMD: worker_loader.js picks the worker built with it.
