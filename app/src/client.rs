@@ -73,30 +73,11 @@ pub fn fit_paste<'a>(
 /// the text will be. `None` if the selection does not lie on character
 /// boundaries of `text` (then the text is not what the textarea holds).
 pub fn after_insert(text: &str, selection: std::ops::Range<usize>, data: &str) -> Option<String> {
-    if selection.start > selection.end {
-        return None;
-    }
-    // Byte offsets of the selection's ends.
-    let (mut start, mut end) = (None, None);
-    let mut unit = 0;
-    for (at, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), '\0')))
-    {
-        if unit == selection.start {
-            start = Some(at);
-        }
-        if unit == selection.end {
-            end = Some(at);
-            break;
-        }
-        unit += c.len_utf16();
-    }
-    let (start, end) = (start?, end?);
-    let mut out = String::with_capacity(text.len() - (end - start) + data.len());
-    out.push_str(&text[..start]);
+    let bytes = skills::offsets::OffsetMap::new(text).utf16_to_bytes(selection)?;
+    let mut out = String::with_capacity(text.len() - bytes.len() + data.len());
+    out.push_str(&text[..bytes.start]);
     out.push_str(data);
-    out.push_str(&text[end..]);
+    out.push_str(&text[bytes.end..]);
     Some(out)
 }
 

@@ -185,38 +185,38 @@ pub fn wrap_lines(lines: &[String]) -> String {
 /// The line of UTF-16 offset `at` in `text` and `at` counted from that
 /// line's start (`None` past the end).
 pub fn line_of(text: &str, at: usize) -> Option<(usize, usize)> {
-    let (mut line, mut line_start) = (0, 0);
-    for (i, u) in text.encode_utf16().enumerate() {
-        if i == at {
-            return Some((line, at - line_start));
-        }
-        if u == u16::from(b'\n') {
-            line += 1;
-            line_start = i + 1;
-        }
+    let before: Vec<u16> = text.encode_utf16().take(at).collect();
+    if before.len() < at {
+        return None;
     }
-    (at == text.encode_utf16().count()).then_some((line, at - line_start))
+    let line = before.iter().filter(|&&u| u == NEWLINE).count();
+    let start = before
+        .iter()
+        .rposition(|&u| u == NEWLINE)
+        .map_or(0, |i| i + 1);
+    Some((line, at - start))
 }
 
 /// The index of the span at unit `start` of line `line` (what a backdrop
 /// mark's line and `data-start` say).
 pub fn span_at(text: &str, spans: &[Span], line: usize, start: usize) -> Option<usize> {
-    let mut line_start = 0;
-    if line > 0 {
-        let mut seen = 0;
-        let after = text
-            .encode_utf16()
-            .enumerate()
-            .find(|&(_, u)| {
-                seen += usize::from(u == u16::from(b'\n'));
-                seen == line
-            })
-            .map(|(i, _)| i + 1)?;
-        line_start = after;
-    }
+    let line_start = match line {
+        0 => 0,
+        _ => {
+            text.encode_utf16()
+                .enumerate()
+                .filter(|&(_, u)| u == NEWLINE)
+                .nth(line - 1)?
+                .0
+                + 1
+        }
+    };
     let at = line_start + start;
     spans.iter().position(|s| s.start <= at && at < s.end)
 }
+
+/// `\n` in UTF-16.
+const NEWLINE: u16 = b'\n' as u16;
 
 /// A backdrop mark's classes: `linked` when its span has a canonical skill,
 /// `active` when it is the hovered one (`""` for neither).

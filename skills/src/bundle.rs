@@ -625,7 +625,10 @@ impl Bundle {
         for (name, t) in &self.tensors {
             match t.dtype() {
                 GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => {
-                    float.insert(name.clone(), crate::model::as_f32(&t.dequantize(device)?)?);
+                    float.insert(
+                        name.clone(),
+                        crate::model::as_dtype(&t.dequantize(device)?, DType::F32)?,
+                    );
                 }
                 _ => {
                     quantized.insert(name.clone(), t.clone());
@@ -695,11 +698,7 @@ impl FloatTensors {
         } else {
             t.to_device(dev)?
         };
-        if t.dtype() == dtype {
-            Ok(t)
-        } else {
-            t.to_dtype(dtype)
-        }
+        crate::model::as_dtype(&t, dtype)
     }
 }
 

@@ -158,10 +158,12 @@ impl Crf {
         if let Some(n) = lengths.iter().find(|&&n| n > t) {
             bail!("crf: length {n} exceeds the {t} positions")
         }
-        let emissions: Vec<Vec<Vec<f32>>> = crate::model::as_f32(emissions)?.to_vec3()?;
-        let transitions: Vec<Vec<f32>> = crate::model::as_f32(&self.transitions)?.to_vec2()?;
-        let start: Vec<f32> = crate::model::as_f32(&self.start)?.to_vec1()?;
-        let end: Vec<f32> = crate::model::as_f32(&self.end)?.to_vec1()?;
+        let emissions: Vec<Vec<Vec<f32>>> =
+            crate::model::as_dtype(emissions, DType::F32)?.to_vec3()?;
+        let transitions: Vec<Vec<f32>> =
+            crate::model::as_dtype(&self.transitions, DType::F32)?.to_vec2()?;
+        let start: Vec<f32> = crate::model::as_dtype(&self.start, DType::F32)?.to_vec1()?;
+        let end: Vec<f32> = crate::model::as_dtype(&self.end, DType::F32)?.to_vec1()?;
         Ok(emissions
             .iter()
             .zip(lengths)

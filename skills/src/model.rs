@@ -283,11 +283,19 @@ impl<'a> Weights<'a> {
         self.vb.contains_tensor(name) || self.quantized(name).is_some()
     }
 
+    /// This prefix's quantized weight (checked to be `[d_out, d_in]`) and
+    /// its bias; `None` when the weight is not quantized.
+    fn quantized_layer(&self, d_in: usize, d_out: usize) -> Result<Option<(Arc<QTensor>, Tensor)>> {
+        let Some(w) = self.quantized("weight") else {
+            return Ok(None);
+        };
+        check_shape(&w, &[d_out, d_in], &self.vb.prefix())?;
+        Ok(Some((w, self.vb.get(d_out, "bias")?)))
+    }
+
     fn linear(&self, d_in: usize, d_out: usize) -> Result<Linear> {
-        match self.quantized("weight") {
-            Some(w) => {
-                check_shape(&w, &[d_out, d_in], &self.vb.prefix())?;
-                let bias = self.vb.get(d_out, "bias")?;
+        match self.quantized_layer(d_in, d_out)? {
+            Some((w, bias)) => {
                 Ok(match self.compute {
                     Compute::Quantized => Linear::Quantized {
                         weight: QMatMul::from_arc(w)?,
@@ -300,16 +308,7 @@ impl<'a> Weights<'a> {
                         wt: w.dequantize(self.vb.device())?.t()?.contiguous()?,
                         bias,
                     },
-                    Compute::Int8 => Linear::Int8 {
-                        weight: Int8Matrix::from_f32(
-                            &w.dequantize(&Device::Cpu)?
-                                .flatten_all()?
-                                .to_vec1::<f32>()?,
-                            d_out,
-                            d_in,
-                        ),
-                        bias: bias.to_vec1::<f32>()?,
-                    },
+                    Compute::Int8 => Linear::Int8(Int8Linear::new(&[(w, bias)], d_in)?),
                 })
             }
             None => Ok(Linear::Float(candle_nn::linear(
@@ -320,36 +319,21 @@ impl<'a> Weights<'a> {
         }
     }
 
-    /// The linear layers `names` (each `d_in` → `d_out`) as one `Int8`
-    /// product with their outputs side by side, when they compute as
-    /// [`Compute::Int8`] from quantized weights (`None` otherwise). Each
-    /// output row keeps its own scale, so the outputs are those of the
-    /// separate layers, bit for bit; the input is quantized once, not once
-    /// per layer.
-    fn fused_int8(&self, names: &[&str], d_in: usize, d_out: usize) -> Result<Option<Fused>> {
+    /// The linear layers `names` (each `d_in` → `d_out`) as one
+    /// [`Int8Linear`], when they compute as [`Compute::Int8`] from quantized
+    /// weights (`None` otherwise).
+    fn fused_int8(&self, names: &[&str], d_in: usize, d_out: usize) -> Result<Option<Int8Linear>> {
         if self.compute != Compute::Int8 {
             return Ok(None);
         }
-        let mut weights = Vec::with_capacity(names.len() * d_out * d_in);
-        let mut bias = Vec::with_capacity(names.len() * d_out);
+        let mut layers = Vec::with_capacity(names.len());
         for name in names {
-            let w = self.pp(name);
-            let Some(q) = w.quantized("weight") else {
-                return Ok(None);
-            };
-            check_shape(&q, &[d_out, d_in], &w.vb.prefix())?;
-            weights.extend(
-                q.dequantize(&Device::Cpu)?
-                    .flatten_all()?
-                    .to_vec1::<f32>()?,
-            );
-            bias.extend(w.vb.get(d_out, "bias")?.to_vec1::<f32>()?);
+            match self.pp(name).quantized_layer(d_in, d_out)? {
+                Some(layer) => layers.push(layer),
+                None => return Ok(None),
+            }
         }
-        Ok(Some(Fused {
-            weight: Int8Matrix::from_f32(&weights, names.len() * d_out, d_in),
-            bias,
-            parts: names.len(),
-        }))
+        Int8Linear::new(&layers, d_in).map(Some)
     }
 
     fn embedding(&self, rows: usize, dim: usize) -> Result<Embedding> {
@@ -386,7 +370,7 @@ enum Linear {
     Float(candle_nn::Linear),
     Transposed { wt: Tensor, bias: Tensor },
     Quantized { weight: QMatMul, bias: Tensor },
-    Int8 { weight: Int8Matrix, bias: Vec<f32> },
+    Int8(Int8Linear),
 }
 
 impl Linear {
@@ -405,34 +389,45 @@ impl Linear {
             Linear::Quantized { weight, bias } => {
                 weight.forward(&xs.contiguous()?)?.broadcast_add(bias)
             }
-            Linear::Int8 { weight, bias } => {
-                let mut dims = xs.dims().to_vec();
-                if dims.last() != Some(&weight.k()) {
-                    candle_core::bail!(
-                        "a linear layer with {} inputs got shape {dims:?}",
-                        weight.k()
-                    )
-                }
-                let x = xs.flatten_all()?.to_vec1::<f32>()?;
-                let ys = weight.matmul(&x, bias);
-                *dims.last_mut().expect("checked above") = weight.n();
-                Tensor::from_vec(ys, dims, xs.device())
-            }
+            Linear::Int8(l) => l.forward(xs),
         }
     }
 }
 
-/// Linear layers with the same input computed as one `Int8` product
-/// ([`Weights::fused_int8`]): attention's queries, keys and values.
-struct Fused {
+/// Int8 products of one linear layer, or of several with the same input
+/// (attention's queries, keys and values) with their weight rows side by
+/// side: each output row keeps its own scale, so each layer's outputs are
+/// those it would have alone, bit for bit, and the input is quantized once,
+/// not once per layer.
+struct Int8Linear {
     weight: Int8Matrix,
     bias: Vec<f32>,
+    /// Layers, of `weight.n() / parts` outputs each.
     parts: usize,
 }
 
-impl Fused {
-    /// Each layer's output, in the order the layers were given.
-    fn forward(&self, xs: &Tensor) -> Result<Vec<Tensor>> {
+impl Int8Linear {
+    /// From quantized weights `[d_out, d_in]` (dequantized, then quantized
+    /// again per row) and their biases.
+    fn new(layers: &[(Arc<QTensor>, Tensor)], d_in: usize) -> Result<Self> {
+        let (mut weights, mut bias) = (Vec::new(), Vec::new());
+        for (w, b) in layers {
+            weights.extend(
+                w.dequantize(&Device::Cpu)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            );
+            bias.extend(b.to_vec1::<f32>()?);
+        }
+        Ok(Self {
+            weight: Int8Matrix::from_f32(&weights, bias.len(), d_in),
+            bias,
+            parts: layers.len(),
+        })
+    }
+
+    /// Every layer's outputs side by side (`[.., n]`) and their shape.
+    fn products(&self, xs: &Tensor) -> Result<(Vec<f32>, Vec<usize>)> {
         let mut dims = xs.dims().to_vec();
         if dims.last() != Some(&self.weight.k()) {
             candle_core::bail!(
@@ -441,18 +436,31 @@ impl Fused {
             )
         }
         let x = xs.flatten_all()?.to_vec1::<f32>()?;
-        let ys = self.weight.matmul(&x, &self.bias);
-        let d = self.weight.n() / self.parts;
-        let rows = ys.len() / self.weight.n().max(1);
+        *dims.last_mut().expect("checked above") = self.weight.n();
+        Ok((self.weight.matmul(&x, &self.bias), dims))
+    }
+
+    /// The outputs of all layers side by side.
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let (ys, dims) = self.products(xs)?;
+        Tensor::from_vec(ys, dims, xs.device())
+    }
+
+    /// Each layer's outputs, in the order the layers were given.
+    fn forward_parts(&self, xs: &Tensor) -> Result<Vec<Tensor>> {
+        let (ys, mut dims) = self.products(xs)?;
+        let n = self.weight.n();
+        let d = n / self.parts;
+        let rows = ys.len() / n.max(1);
         let mut parts: Vec<Vec<f32>> = (0..self.parts)
             .map(|_| Vec::with_capacity(rows * d))
             .collect();
-        for row in ys.chunks_exact(self.weight.n()) {
+        for row in ys.chunks_exact(n) {
             for (part, values) in parts.iter_mut().zip(row.chunks_exact(d)) {
                 part.extend_from_slice(values);
             }
         }
-        *dims.last_mut().expect("checked above") = d;
+        *dims.last_mut().expect("products checked the shape") = d;
         parts
             .into_iter()
             .map(|p| Tensor::from_vec(p, dims.clone(), xs.device()))
@@ -589,16 +597,17 @@ fn gelu(xs: &Tensor, mode: Mode) -> Result<Tensor> {
     }
 }
 
-/// `t` in f32: itself when it is, converted otherwise. Calling candle's
-/// generic `to_dtype` only to convert keeps it off the load and request
-/// paths: it is one of the largest functions of the browser's wasm, and the
-/// engine compiles a function's optimised code (on the page's cores) once
-/// it has been called often enough, however little each call does.
-pub fn as_f32(t: &Tensor) -> Result<Tensor> {
-    if t.dtype() == DType::F32 {
+/// `t` in `dtype`: itself when it is, converted otherwise. Calling
+/// candle's generic `to_dtype` only to convert keeps it off the load and
+/// request paths: it is one of the largest functions of the browser's wasm,
+/// and the engine compiles a function's optimised code (on the page's
+/// cores) once it has been called often enough, however little each call
+/// does.
+pub fn as_dtype(t: &Tensor, dtype: DType) -> Result<Tensor> {
+    if t.dtype() == dtype {
         Ok(t.clone())
     } else {
-        t.to_dtype(DType::F32)
+        t.to_dtype(dtype)
     }
 }
 
@@ -704,10 +713,10 @@ struct Attention {
 }
 
 /// Attention's query, key and value layers: one product when they compute
-/// as `Int8` (see [`Fused`]), else three.
+/// as `Int8` (see [`Int8Linear`]), else three.
 enum Qkv {
     Separate { q: Linear, k: Linear, v: Linear },
-    Fused(Fused),
+    Fused(Int8Linear),
 }
 
 impl Attention {
@@ -738,7 +747,7 @@ impl Attention {
     ) -> Result<Tensor> {
         let (q, k, v) = match &self.qkv {
             Qkv::Fused(f) => {
-                let mut qkv = f.forward(xs)?.into_iter();
+                let mut qkv = f.forward_parts(xs)?.into_iter();
                 match (qkv.next(), qkv.next(), qkv.next()) {
                     (Some(q), Some(k), Some(v)) => (q, k, v),
                     _ => candle_core::bail!("the fused q, k, v product has 3 parts"),
@@ -1223,14 +1232,14 @@ mod tests {
         };
         let ws: Vec<Vec<f32>> = (0..3).map(|_| values(d * d_in)).collect();
         let bs: Vec<Vec<f32>> = (0..3).map(|_| values(d)).collect();
-        let fused = Fused {
+        let fused = Int8Linear {
             weight: Int8Matrix::from_f32(&ws.concat(), 3 * d, d_in),
             bias: bs.concat(),
             parts: 3,
         };
         let xs = Tensor::randn(0f32, 1., (2, 7, d_in), &dev).unwrap();
         let x = xs.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let parts = fused.forward(&xs).unwrap();
+        let parts = fused.forward_parts(&xs).unwrap();
         assert_eq!(parts.len(), 3);
         for (i, part) in parts.iter().enumerate() {
             assert_eq!(part.dims(), &[2, 7, d]);
@@ -1239,7 +1248,7 @@ mod tests {
             assert_eq!(got, alone, "part {i}");
         }
         assert!(fused
-            .forward(&Tensor::zeros((3, 5), DType::F32, &dev).unwrap())
+            .forward_parts(&Tensor::zeros((3, 5), DType::F32, &dev).unwrap())
             .is_err());
     }
 
