@@ -310,7 +310,11 @@ def main() -> None:
         md += ["## Training (CPU)", ""]
         md.append("Both on SkillSpan train sentences, batches of 16, ≤ 128 sub-words, CRF head on each word's first sub-word, word "
                   "embeddings frozen, dropout 0.1, AdamW with gradient clipping, both cores; tokens/s counts real tokens. "
-                  "`rolemapper train`'s seconds include its first steps; PyTorch's exclude 3 warm-up steps.")
+                  "`rolemapper train`'s seconds include its first steps; PyTorch's exclude 3 warm-up steps. Each draws its own batches "
+                  "(`rolemapper train` from its SkillSpan training examples, PyTorch from the SkillSpan train sentences tokenized "
+                  "as for the native rows"
+                  + (f", {torch_train['tokens'] / (torch_train['steps'] * torch_train['batch']):.1f} sub-words a sentence on average"
+                     if torch_train else "") + ").")
         md.append("")
         rows = [["RoleMapper `rolemapper train` (candle)", m.group(1), m.group(3), fmt(float(m.group(4))), "—"]]
         if torch_train:
