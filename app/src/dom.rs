@@ -187,7 +187,7 @@ pub fn mark(name: &str) {
     }
 }
 
-/// The backdrop's lines as DOM nodes (what `marks::backdrop_html` writes as
+/// The backdrop's lines as DOM nodes (what `marks::backdrop_lines` writes as
 /// HTML): for texts the HTML parser would change (it drops NUL characters).
 pub fn fill_backdrop(
     backdrop: &web_sys::Element,

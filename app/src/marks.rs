@@ -166,11 +166,6 @@ pub fn backdrop_lines(text: &str, spans: &[Span], active: Option<usize>) -> Vec<
         .collect()
 }
 
-/// The backdrop's whole HTML: [`backdrop_lines`], each in a `<div>`.
-pub fn backdrop_html(text: &str, spans: &[Span], active: Option<usize>) -> String {
-    wrap_lines(&backdrop_lines(text, spans, active))
-}
-
 /// Lines' HTML, each in a `<div>`.
 pub fn wrap_lines(lines: &[String]) -> String {
     let mut html = String::with_capacity(lines.iter().map(|l| l.len() + 11).sum());
@@ -185,34 +180,32 @@ pub fn wrap_lines(lines: &[String]) -> String {
 /// The line of UTF-16 offset `at` in `text` and `at` counted from that
 /// line's start (`None` past the end).
 pub fn line_of(text: &str, at: usize) -> Option<(usize, usize)> {
-    let before: Vec<u16> = text.encode_utf16().take(at).collect();
-    if before.len() < at {
+    if text.encode_utf16().count() < at {
         return None;
     }
-    let line = before.iter().filter(|&&u| u == NEWLINE).count();
-    let start = before
-        .iter()
-        .rposition(|&u| u == NEWLINE)
-        .map_or(0, |i| i + 1);
+    let (line, start) = line_starts(text)
+        .take_while(|&s| s <= at)
+        .enumerate()
+        .last()
+        .expect("the first line starts at 0");
     Some((line, at - start))
 }
 
 /// The index of the span at unit `start` of line `line` (what a backdrop
 /// mark's line and `data-start` say).
 pub fn span_at(text: &str, spans: &[Span], line: usize, start: usize) -> Option<usize> {
-    let line_start = match line {
-        0 => 0,
-        _ => {
-            text.encode_utf16()
-                .enumerate()
-                .filter(|&(_, u)| u == NEWLINE)
-                .nth(line - 1)?
-                .0
-                + 1
-        }
-    };
-    let at = line_start + start;
+    let at = line_starts(text).nth(line)? + start;
     spans.iter().position(|s| s.start <= at && at < s.end)
+}
+
+/// The UTF-16 offset where each of `text`'s lines starts.
+fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(
+        text.encode_utf16()
+            .enumerate()
+            .filter(|&(_, u)| u == NEWLINE)
+            .map(|(i, _)| i + 1),
+    )
 }
 
 /// `\n` in UTF-16.
@@ -364,14 +357,14 @@ mod tests {
         };
         let spans = [span(5, 9), linked];
         assert_eq!(
-            backdrop_html(text, &spans, Some(1)),
+            wrap_lines(&backdrop_lines(text, &spans, Some(1))),
             "<div>a &lt;b&gt;<mark data-start=\"5\">Rust</mark>&lt;/b&gt; &amp; \"C\" 😀 \
              <mark class=\"linked active\" data-start=\"23\">Go</mark></div>"
         );
         // Empty lines are empty divs (the style gives them a line's height).
-        assert_eq!(backdrop_html("", &[], None), "<div></div>");
+        assert_eq!(wrap_lines(&backdrop_lines("", &[], None)), "<div></div>");
         assert_eq!(
-            backdrop_html("x\n", &[span(0, 1)], Some(0)),
+            wrap_lines(&backdrop_lines("x\n", &[span(0, 1)], Some(0))),
             "<div><mark class=\"active\" data-start=\"0\">x</mark></div><div></div>"
         );
     }
