@@ -223,6 +223,64 @@ pub fn fill_backdrop(
     }
 }
 
+/// Puts `backdrop` where `area` is: the same scroll position, and the same
+/// width for text. Both boxes are the editor's, but a platform that draws
+/// classic scrollbars narrows the textarea's text by its scrollbar while the
+/// backdrop hides its own, so the backdrop's right padding takes the
+/// scrollbar's width too (0 with overlay scrollbars). Called on every
+/// change of the textarea's size (a `ResizeObserver`: mode switch, window
+/// resize, zoom, the resize handle), after layout and before paint, where
+/// the browser may also have moved the textarea's scroll position.
+pub fn align_backdrop(area: &HtmlTextAreaElement, backdrop: &HtmlElement) {
+    if let Some(style) = web_sys::window().and_then(|w| w.get_computed_style(area).ok().flatten()) {
+        let px = |name: &str| {
+            style
+                .get_property_value(name)
+                .ok()
+                .and_then(|v| v.trim_end_matches("px").parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let scrollbar = (f64::from(area.offset_width() - area.client_width())
+            - px("border-left-width")
+            - px("border-right-width"))
+        .max(0.0);
+        let padding = format!("{}px", px("padding-right") + scrollbar);
+        let b = backdrop.style();
+        if b.get_property_value("padding-right").ok().as_deref() != Some(padding.as_str()) {
+            let _ = b.set_property("padding-right", &padding);
+        }
+    }
+    backdrop.set_scroll_top(area.scroll_top());
+    backdrop.set_scroll_left(area.scroll_left());
+}
+
+/// Calls `f` whenever `target` changes size (and once when observed), until
+/// the returned guard is dropped. Browsers without `ResizeObserver` get
+/// `None`.
+pub fn on_resize(target: &web_sys::Element, f: impl FnMut() + 'static) -> Option<ResizeGuard> {
+    let mut f = f;
+    let callback = Closure::<dyn FnMut()>::new(move || f());
+    let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    observer.observe(target);
+    Some(ResizeGuard {
+        observer,
+        _callback: callback,
+    })
+}
+
+/// A live `ResizeObserver`; dropping it disconnects the observer before its
+/// callback is freed.
+pub struct ResizeGuard {
+    observer: web_sys::ResizeObserver,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for ResizeGuard {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
 /// Lines rewritten one by one at most; past that the whole backdrop is set
 /// at once (a paste, a new answer for much of the text).
 const PATCH_MAX_LINES: usize = 32;

@@ -475,6 +475,24 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
             b.set_scroll_left(a.scroll_left());
         }
     };
+    // Whatever changes the textarea's size (the mode switch, a window
+    // resize, zoom, its resize handle) rewraps its text and may move its
+    // scroll position without a scroll event: the backdrop follows before
+    // the next paint. The guard lives as long as the component.
+    let resize = StoredValue::new_local(None::<dom::ResizeGuard>);
+    Effect::new(move |_| {
+        let Some(a) = area.get() else { return };
+        let guard = dom::on_resize(&a, move || {
+            if let (Some(a), Some(b)) = (area.get_untracked(), backdrop.get_untracked()) {
+                dom::align_backdrop(&a, &b);
+            }
+        });
+        resize.set_value(guard);
+    });
+    on_cleanup(move || {
+        // Disconnect now: the callback must not outlive the component.
+        let _ = resize.try_update_value(|g| *g = None);
+    });
     let update_caret = move || {
         if let Some(a) = area.get_untracked() {
             caret.set(a.selection_start().ok().flatten().map(|c| c as usize));

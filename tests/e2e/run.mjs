@@ -46,6 +46,90 @@ async function marks(page, id = 'editor-cv') {
   }, id);
 }
 
+// A CV long enough to scroll in the editor (written for these tests), with
+// comma lists of tools whose highlights are easy to misplace by a few
+// characters when the backdrop wraps differently from the textarea.
+const LONG_CV = [
+  'Priya Raman — Senior Software Engineer', 'Pune, India · priya@example.org', '',
+  'Summary', 'Backend engineer with nine years of Java and Go services, SQL tuning and cloud migrations.', '',
+  'Languages: Core Java, Go Lang, Python, Data Structures & Algorithms, Oracle PL/SQL',
+  'Tools: RADTool, Jdeveloper, NetBeans, Eclipse, SQL developer, IntelliJ IDEA, Git, Jenkins',
+  'Cloud: AWS (EC2, S3, Lambda), Docker, Kubernetes, Terraform', '',
+  ...Array.from({ length: 14 }, (_, i) => `• Project ${i + 1}: built REST APIs in Java with Spring Boot and PostgreSQL; wrote unit tests with JUnit; reviewed code and mentored two engineers in Agile teams.`),
+  '', 'Education', 'B.E. Computer Engineering, 2015', '',
+  'Certifications: Oracle Certified Professional Java SE, AWS Solutions Architect Associate',
+  ...Array.from({ length: 10 }, (_, i) => `• Release ${i + 1}: version control system migration to Git, Proficiency in JavaScript and TypeScript for internal dashboards, SAP and Blue Prism integrations.`),
+  '', 'Interests: chess, running, teaching Python to students',
+].join('\n');
+
+/**
+ * How the backdrop of editor `id` lines up with its textarea now: scroll
+ * positions and text widths of the two, and for each mark in view the gap
+ * (px) between the mark's box and where the textarea draws the same
+ * characters, measured on a mirror of the textarea (its computed font,
+ * padding and wrapping, its content width) through a DOM Range, so the
+ * check does not trust the backdrop's own layout.
+ */
+async function alignment(page, id = 'editor-cv') {
+  return page.evaluate(async (id) => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const ta = document.getElementById(id);
+    const bd = document.getElementById(`${id}-backdrop`);
+    const cs = getComputedStyle(ta);
+    const px = (v) => parseFloat(v) || 0;
+    const textWidth = (el) => el.clientWidth - px(getComputedStyle(el).paddingLeft) - px(getComputedStyle(el).paddingRight);
+    const mirror = document.createElement('div');
+    for (const p of ['font-family', 'font-size', 'font-weight', 'font-style', 'line-height', 'letter-spacing',
+      'word-spacing', 'tab-size', 'white-space', 'overflow-wrap', 'word-break', 'text-transform',
+      'font-variant-ligatures', 'font-feature-settings', 'text-rendering']) {
+      mirror.style.setProperty(p, cs.getPropertyValue(p));
+    }
+    Object.assign(mirror.style, {
+      position: 'absolute', left: '0', top: '0', visibility: 'hidden', boxSizing: 'content-box',
+      padding: '0', border: '0', margin: '0', width: `${textWidth(ta)}px`,
+    });
+    mirror.textContent = ta.value;
+    document.body.append(mirror);
+    const origin = mirror.getBoundingClientRect();
+    const box = ta.getBoundingClientRect();
+    // Where the textarea's text starts on screen.
+    const x0 = box.left + ta.clientLeft + px(cs.paddingLeft) - ta.scrollLeft;
+    const y0 = box.top + ta.clientTop + px(cs.paddingTop) - ta.scrollTop;
+    const lineStarts = [0];
+    for (let i = 0; i < ta.value.length; i++) if (ta.value[i] === '\n') lineStarts.push(i + 1);
+    const lines = [...bd.children];
+    const worst = { gap: 0, text: '' };
+    let checked = 0;
+    for (const m of bd.querySelectorAll('mark')) {
+      const r = m.getClientRects()[0];
+      if (!r || r.top < box.top + ta.clientTop || r.bottom > box.top + ta.clientTop + ta.clientHeight) continue;
+      const start = lineStarts[lines.indexOf(m.parentElement)] + Number(m.dataset.start);
+      const range = document.createRange();
+      range.setStart(mirror.firstChild, start);
+      range.setEnd(mirror.firstChild, start + m.textContent.length);
+      const g = range.getClientRects()[0];
+      const gap = Math.max(Math.abs(g.left - origin.left + x0 - r.left), Math.abs(g.top - origin.top + y0 - r.top),
+        Math.abs(g.width - r.width));
+      checked++;
+      if (gap > worst.gap) Object.assign(worst, { gap, text: m.textContent });
+    }
+    mirror.remove();
+    return {
+      scroll: [ta.scrollTop, bd.scrollTop], width: [textWidth(ta), textWidth(bd)],
+      height: [ta.clientHeight, bd.clientHeight], checked, worst,
+    };
+  }, id);
+}
+
+function assertAligned(a, what) {
+  console.log(`   ${what}: scroll ${a.scroll.join('/')}, text width ${a.width.join('/')}, ${a.checked} marks in view, worst ${a.worst.gap.toFixed(1)} px (${a.worst.text})`);
+  assert.equal(a.scroll[1], a.scroll[0], `${what}: the backdrop scrolls with the textarea`);
+  assert.ok(Math.abs(a.width[1] - a.width[0]) < 0.5, `${what}: the backdrop's text is as wide as the textarea's`);
+  assert.equal(a.height[1], a.height[0], `${what}: the backdrop is as tall as the textarea`);
+  assert.ok(a.checked >= 3, `${what}: marks in view to check`);
+  assert.ok(a.worst.gap <= 1.5, `${what}: "${a.worst.text}" is ${a.worst.gap.toFixed(1)} px off its glyphs`);
+}
+
 async function firstHighlightMs(page) {
   await page.waitForSelector('#editor-cv-backdrop mark', { timeout: MODEL_TIMEOUT });
   return page.evaluate(() => Math.round(performance.now()));
@@ -287,6 +371,50 @@ try {
   await shot(page, '06-phone-dark');
   await page.getByRole('button', { name: /Switch to the light theme/ }).click();
   await page.setViewportSize({ width: 1280, height: 900 });
+
+  step('marks stay on their words when the layout changes (mode, window, resize handle, theme, zoom)');
+  {
+    await page.getByRole('button', { name: 'Highlight a text' }).click();
+    await page.locator('#editor-cv').fill(LONG_CV);
+    await page.waitForFunction(() => document.querySelectorAll('#editor-cv-backdrop mark').length > 20
+      && !document.querySelector('.editor-summary').textContent.includes('highlighting'), null, { timeout: 20_000 });
+    const toBottom = () => page.evaluate(() => {
+      const ta = document.getElementById('editor-cv');
+      ta.scrollTop = ta.scrollHeight;
+    });
+    await toBottom();
+    assertAligned(await alignment(page), 'scrolled to the bottom');
+    await page.getByRole('button', { name: 'Match a CV to a job' }).click();
+    assertAligned(await alignment(page), 'switched to match mode');
+    await page.getByRole('button', { name: 'Highlight a text' }).click();
+    assertAligned(await alignment(page), 'switched back');
+    await toBottom();
+    await page.setViewportSize({ width: 1000, height: 800 });
+    assertAligned(await alignment(page), 'window resized');
+    // The textarea's own resize handle, dragged up by 150 px.
+    const box = await page.locator('#editor-cv').boundingBox();
+    await page.mouse.move(box.x + box.width - 4, box.y + box.height - 4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 4, box.y + box.height - 154, { steps: 5 });
+    await page.mouse.up();
+    const dragged = await page.locator('#editor-cv').boundingBox();
+    assert.ok(dragged.height < box.height - 100, `the resize handle made the editor shorter (${box.height} -> ${dragged.height})`);
+    assertAligned(await alignment(page), 'resize handle');
+    await toBottom();
+    await page.getByRole('button', { name: /Switch to the dark theme/ }).click();
+    assertAligned(await alignment(page), 'theme switch');
+    await page.getByRole('button', { name: /Switch to the light theme/ }).click();
+    // Browser zoom 150 %: the layout viewport shrinks by 1.5 and each CSS
+    // pixel takes 1.5 device pixels (what Chromium's zoom does to a page).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setDeviceMetricsOverride', { width: 853, height: 533, deviceScaleFactor: 1.5, mobile: false });
+    assertAligned(await alignment(page), 'zoom 150 %');
+    await shot(page, '05b-zoom-aligned');
+    await cdp.send('Emulation.clearDeviceMetricsOverride');
+    await cdp.detach();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.locator('#editor-cv').evaluate((ta) => { ta.style.height = ''; });
+  }
 
   step('embed page');
   const embed = await context.newPage();
