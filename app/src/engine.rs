@@ -11,6 +11,7 @@ use skills::bundle::{Bundle, BundleError};
 use skills::highlight::{HighlightError, Highlighter};
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
+use skills::style::{Style, StyleChoice};
 use skills::text::SentenceSplitter;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -27,11 +28,12 @@ struct Cached {
     last_used: u64,
 }
 
-/// The model and its sentence cache.
+/// The model and its sentence caches, one per style the sentences were
+/// read in (a model without style markers has only `None`'s).
 pub struct Engine {
     highlighter: Highlighter,
     splitter: SentenceSplitter,
-    cache: HashMap<String, Cached>,
+    caches: HashMap<Option<Style>, HashMap<String, Cached>>,
     clock: u64,
 }
 
@@ -98,18 +100,21 @@ impl Engine {
         Self {
             splitter: highlighter.splitter.clone(),
             highlighter,
-            cache: HashMap::new(),
+            caches: HashMap::new(),
             clock: 0,
         }
     }
 
-    /// The skills of `text`: spans sorted, disjoint, in UTF-16 units.
-    pub fn highlight(&mut self, text: &str) -> Result<Highlighted, HighlightError> {
+    /// The skills of `text` read as `choice` says: spans sorted, disjoint,
+    /// in UTF-16 units.
+    pub fn highlight(&mut self, text: &str, choice: StyleChoice) -> Result<Highlighted, HighlightError> {
         self.clock += 1;
+        let style = self.highlighter.style_of(text, choice);
         let sentences = self.splitter.split(text);
+        let cache = self.caches.entry(style).or_default();
         let missing: Vec<Range<usize>> = sentences
             .iter()
-            .filter(|r| !self.cache.contains_key(&text[(*r).clone()]))
+            .filter(|r| !cache.contains_key(&text[(*r).clone()]))
             .cloned()
             .collect();
         // A sentence that occurs twice is tagged once.
@@ -119,7 +124,7 @@ impl Engine {
                 unique.push(r);
             }
         }
-        let fresh = self.highlighter.highlight_sentences(text, &unique)?;
+        let fresh = self.highlighter.highlight_sentences(text, &unique, style)?;
         for (r, spans) in unique.iter().zip(fresh) {
             let relative = spans
                 .into_iter()
@@ -131,7 +136,7 @@ impl Engine {
                     )
                 })
                 .collect();
-            self.cache.insert(
+            cache.insert(
                 text[r.clone()].to_owned(),
                 Cached {
                     spans: relative,
@@ -142,8 +147,7 @@ impl Engine {
         let map = OffsetMap::new(text);
         let mut spans = Vec::new();
         for r in &sentences {
-            let cached = self
-                .cache
+            let cached = cache
                 .get_mut(&text[r.clone()])
                 .expect("every sentence was cached above");
             cached.last_used = self.clock;
@@ -168,38 +172,50 @@ impl Engine {
         })
     }
 
-    /// Drops the least recently used half when the cache is full.
+    /// Drops the least recently used half when the caches are full.
     fn evict(&mut self) {
-        if self.cache.len() <= CACHE_CAPACITY {
+        if self.cached_sentences() <= CACHE_CAPACITY {
             return;
         }
-        let mut ages: Vec<u64> = self.cache.values().map(|c| c.last_used).collect();
+        let mut ages: Vec<u64> = self
+            .caches
+            .values()
+            .flat_map(|c| c.values().map(|c| c.last_used))
+            .collect();
         ages.sort_unstable();
         let cut = ages[ages.len() / 2];
-        self.cache.retain(|_, c| c.last_used > cut);
+        for cache in self.caches.values_mut() {
+            cache.retain(|_, c| c.last_used > cut);
+        }
     }
 
     /// Sentences currently cached.
     pub fn cached_sentences(&self) -> usize {
-        self.cache.len()
+        self.caches.values().map(HashMap::len).sum()
     }
 
-    /// The sentences of `text` that are not cached (each once).
-    pub fn uncached(&self, text: &str) -> Vec<String> {
+    /// The sentences of `text` that are not cached for `choice` (each once).
+    pub fn uncached(&self, text: &str, choice: StyleChoice) -> Vec<String> {
+        let cache = self.caches.get(&self.highlighter.style_of(text, choice));
         let mut out: Vec<String> = Vec::new();
         for r in self.splitter.split(text) {
             let s = &text[r];
-            if !self.cache.contains_key(s) && !out.iter().any(|o| o == s) {
+            if !cache.is_some_and(|c| c.contains_key(s)) && !out.iter().any(|o| o == s) {
                 out.push(s.to_owned());
             }
         }
         out
     }
 
-    /// Drops these sentences from the cache.
-    pub fn forget(&mut self, sentences: &[String]) {
+    /// Drops these sentences from the cache of `choice`'s style. (An `Auto`
+    /// choice is resolved on each sentence alone: pass the style the text
+    /// was read in.)
+    pub fn forget(&mut self, sentences: &[String], choice: StyleChoice) {
         for s in sentences {
-            self.cache.remove(s);
+            let style = self.highlighter.style_of(s, choice);
+            if let Some(cache) = self.caches.get_mut(&style) {
+                cache.remove(s);
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 //! id is older than one it has already shown (see [`crate::client`]).
 
 use serde::{Deserialize, Serialize};
+pub use skills::style::StyleChoice;
 
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,8 +20,14 @@ pub enum ToWorker {
     /// the absolute URL of the site's folder (`document.baseURI`), so that
     /// the site works under any sub-path. Sent again by the Retry button.
     Load { base: String },
-    /// Highlight `text`.
-    Highlight { id: u64, text: String },
+    /// Highlight `text`, read as `style` says (a CV, a job post, or `auto`:
+    /// the worker tells; models without style markers ignore it).
+    Highlight {
+        id: u64,
+        text: String,
+        #[serde(default)]
+        style: StyleChoice,
+    },
 }
 
 /// Worker → page.
@@ -125,6 +132,7 @@ mod tests {
             ToWorker::Highlight {
                 id: 7,
                 text: "Rust, <b>SQL</b> 😀".into(),
+                style: StyleChoice::Cv,
             },
         ];
         for m in to {
@@ -155,10 +163,20 @@ mod tests {
         assert_eq!(
             ToWorker::Highlight {
                 id: 1,
-                text: "x".into()
+                text: "x".into(),
+                style: StyleChoice::Job,
             }
             .to_json(),
-            r#"{"type":"highlight","id":1,"text":"x"}"#
+            r#"{"type":"highlight","id":1,"text":"x","style":"job"}"#
+        );
+        // Pages built before style markers send no style: read as auto.
+        assert_eq!(
+            ToWorker::from_json(r#"{"type":"highlight","id":1,"text":"x"}"#).unwrap(),
+            ToWorker::Highlight {
+                id: 1,
+                text: "x".into(),
+                style: StyleChoice::Auto,
+            }
         );
     }
 }

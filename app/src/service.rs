@@ -5,7 +5,7 @@
 //! the [`loader`](crate::loader).
 
 use crate::engine::Engine;
-use crate::protocol::{FromWorker, ModelInfo, ToWorker};
+use crate::protocol::{FromWorker, ModelInfo, StyleChoice, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -21,7 +21,7 @@ const WARM_UP_TYPED: &str =
 pub struct Service {
     engine: Option<Engine>,
     /// Requests that came before the model; answered when it is ready.
-    waiting: Vec<(u64, String)>,
+    waiting: Vec<(u64, String, StyleChoice)>,
     loading: bool,
     /// Sentences the warm-up put in the cache, dropped at its end.
     warm_up_sentences: Vec<String>,
@@ -38,18 +38,18 @@ impl Service {
 
     /// Answers a highlight request now, or keeps it until the model is
     /// loaded (`None`).
-    pub fn highlight(&mut self, id: u64, text: String) -> Option<FromWorker> {
+    pub fn highlight(&mut self, id: u64, text: String, style: StyleChoice) -> Option<FromWorker> {
         // The page sends at most this much; a longer text is cut here too.
         let text = match crate::client::limited(&text).len() {
             n if n < text.len() => text[..n].to_owned(),
             _ => text,
         };
         let Some(engine) = self.engine.as_mut() else {
-            self.waiting.push((id, text));
+            self.waiting.push((id, text, style));
             return None;
         };
         let start = now_ms();
-        Some(match engine.highlight(&text) {
+        Some(match engine.highlight(&text, style) {
             Ok(h) => FromWorker::Spans {
                 id,
                 spans: h.spans,
@@ -70,7 +70,7 @@ impl Service {
         self.loading = false;
         std::mem::take(&mut self.waiting)
             .into_iter()
-            .filter_map(|(id, text)| self.highlight(id, text))
+            .filter_map(|(id, text, style)| self.highlight(id, text, style))
             .collect()
     }
 
@@ -104,18 +104,19 @@ impl Service {
         let at = 3 * example.len() + example.find(", NDAs").unwrap_or(example.len() / 2);
         let typed: String = WARM_UP_TYPED.chars().cycle().take(step + 1).collect();
         let text = format!("{}{typed}{}", &base[..at], &base[at..]);
-        let fresh = engine.uncached(&text);
+        let style = StyleChoice::Job;
+        let fresh = engine.uncached(&text, style);
         self.warm_up_sentences.extend(fresh);
-        let msg = ToWorker::Highlight { id: 0, text }.to_json();
-        if let Ok(ToWorker::Highlight { id, text }) = ToWorker::from_json(&msg) {
-            if let Some(answer) = self.highlight(id, text) {
+        let msg = ToWorker::Highlight { id: 0, text, style }.to_json();
+        if let Ok(ToWorker::Highlight { id, text, style }) = ToWorker::from_json(&msg) {
+            if let Some(answer) = self.highlight(id, text, style) {
                 std::hint::black_box(answer.to_json());
             }
         }
         if step + 1 == WARM_UP_STEPS {
             let done = std::mem::take(&mut self.warm_up_sentences);
             if let Some(engine) = self.engine.as_mut() {
-                engine.forget(&done);
+                engine.forget(&done, style);
             }
         }
         true
@@ -175,8 +176,8 @@ pub fn run() {
                 return;
             };
             match msg {
-                ToWorker::Highlight { id, text } => {
-                    let answer = service.borrow_mut().highlight(id, text);
+                ToWorker::Highlight { id, text, style } => {
+                    let answer = service.borrow_mut().highlight(id, text, style);
                     if let Some(a) = answer {
                         post(&a);
                     }

@@ -7,7 +7,7 @@
 mod common;
 
 use app::engine::Engine;
-use app::protocol::{FromWorker, ToWorker};
+use app::protocol::{FromWorker, StyleChoice, ToWorker};
 use app::service::{Service, WARM_UP_STEPS};
 use skills::bundle::Bundle;
 use skills::model::Compute;
@@ -67,8 +67,8 @@ fn requests_before_the_model_are_answered_when_it_is_ready() {
     let mut service = Service::new();
     assert!(service.begin_load());
     assert!(!service.begin_load(), "one load at a time");
-    assert_eq!(service.highlight(1, "Python".into()), None);
-    assert_eq!(service.highlight(2, TEXT.into()), None);
+    assert_eq!(service.highlight(1, "Python".into(), StyleChoice::Auto), None);
+    assert_eq!(service.highlight(2, TEXT.into(), StyleChoice::Auto), None);
     let answers = service.ready(engine());
     let ids: Vec<u64> = answers
         .iter()
@@ -80,7 +80,7 @@ fn requests_before_the_model_are_answered_when_it_is_ready() {
     assert_eq!(ids, [1, 2]);
     assert_eq!(spans_of(&answers[1]), reference(TEXT));
     assert!(!service.begin_load(), "no reload once a model is there");
-    let again = service.highlight(3, TEXT.into()).unwrap();
+    let again = service.highlight(3, TEXT.into(), StyleChoice::Auto).unwrap();
     assert_eq!(spans_of(&again), reference(TEXT));
 }
 
@@ -92,7 +92,7 @@ fn the_warm_up_tags_and_then_leaves_the_cache_and_answers_as_they_were() {
         "nothing to warm up without a model"
     );
     service.ready(engine());
-    let before = spans_of(&service.highlight(1, TEXT.into()).unwrap());
+    let before = spans_of(&service.highlight(1, TEXT.into(), StyleChoice::Auto).unwrap());
     let cached = service.cached_sentences();
     assert!(service.warm_up_step(0));
     assert!(
@@ -109,7 +109,7 @@ fn the_warm_up_tags_and_then_leaves_the_cache_and_answers_as_they_were() {
         cached,
         "its sentences are dropped"
     );
-    let after = service.highlight(2, TEXT.into()).unwrap();
+    let after = service.highlight(2, TEXT.into(), StyleChoice::Auto).unwrap();
     assert!(
         matches!(after, FromWorker::Spans { tagged: 0, .. }),
         "{after:?}"
@@ -120,18 +120,18 @@ fn the_warm_up_tags_and_then_leaves_the_cache_and_answers_as_they_were() {
 #[wasm_bindgen_test]
 fn only_changed_sentences_are_tagged_and_answers_do_not_change() {
     let mut e = engine();
-    let first = e.highlight(TEXT).unwrap();
+    let first = e.highlight(TEXT, StyleChoice::Auto).unwrap();
     // "Python • machine learning" is two list items.
     assert_eq!(first.sentences, 4);
     assert_eq!(first.tagged, 4);
-    let again = e.highlight(TEXT).unwrap();
+    let again = e.highlight(TEXT, StyleChoice::Auto).unwrap();
     assert_eq!(again.tagged, 0, "all from the cache");
     assert_eq!(again.spans, first.spans);
 
     // Edit the middle sentence: one sentence is tagged, the answer is the
     // highlighter's own for the new text.
     let edited = TEXT.replace("• machine learning", "• deep machine learning");
-    let h = e.highlight(&edited).unwrap();
+    let h = e.highlight(&edited, StyleChoice::Auto).unwrap();
     assert_eq!(h.tagged, 1);
     let got: Vec<_> = h
         .spans
@@ -141,8 +141,8 @@ fn only_changed_sentences_are_tagged_and_answers_do_not_change() {
     assert_eq!(got, reference(&edited));
     // A repeated sentence is tagged once.
     let twice = "Rust and Go.\nRust and Go.";
-    assert_eq!(e.highlight(twice).unwrap().tagged, 1);
-    assert!(e.highlight("").unwrap().spans.is_empty());
+    assert_eq!(e.highlight(twice, StyleChoice::Auto).unwrap().tagged, 1);
+    assert!(e.highlight("", StyleChoice::Auto).unwrap().spans.is_empty());
 }
 
 #[wasm_bindgen_test]
@@ -150,6 +150,7 @@ fn messages_are_json_strings() {
     let msg = ToWorker::Highlight {
         id: 9,
         text: "<script>alert(1)</script>".into(),
+        style: StyleChoice::Job,
     };
     let js = wasm_bindgen::JsValue::from_str(&msg.to_json());
     assert_eq!(ToWorker::from_json(&js.as_string().unwrap()).unwrap(), msg);

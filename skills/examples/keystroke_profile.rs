@@ -57,8 +57,10 @@ fn main() {
         t.ids.len(),
         &cv[s.clone()]
     );
+    // The style the worker reads the CV in (none for a model without markers).
+    let style = h.style_of(&cv, skills::style::StyleChoice::Auto);
     for _ in 0..20 {
-        h.highlight_sentences(&cv, std::slice::from_ref(&s))
+        h.highlight_sentences(&cv, std::slice::from_ref(&s), style)
             .unwrap();
     }
     let reps = 50;
@@ -67,7 +69,7 @@ fn main() {
     for _ in 0..reps {
         let t0 = clock();
         let (r, ms) = skills::profile::profiled(clock, || {
-            h.highlight_sentences(&cv, std::slice::from_ref(&s))
+            h.highlight_sentences(&cv, std::slice::from_ref(&s), style)
         });
         r.unwrap();
         total.push(clock() - t0);

@@ -569,6 +569,15 @@ impl Bundle {
                 config.encoder.vocab_size
             )));
         }
+        if let Some((style, token)) = config
+            .styles
+            .iter()
+            .find(|(_, t)| pieces.token_id(t).is_none())
+        {
+            return Err(BundleError::TokenizerMismatch(format!(
+                "the model's {style} style marker {token:?} is not in the tokenizer's vocabulary"
+            )));
+        }
         step("tokenizer");
         let lexicon = Lexicon::parse(
             string(KEY_SOURCES)?,

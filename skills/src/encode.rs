@@ -34,9 +34,10 @@ pub struct WordPieces {
 
 /// One sentence as sub-words.
 ///
-/// Invariants: `ids` starts with `[CLS]`, ends with `[SEP]`, and has at
-/// most `max_len` entries; `first[w]`, when set, is an index in
-/// `1..ids.len() - 1`, strictly increasing over `w`.
+/// Invariants: `ids` starts with `[CLS]` (then the style marker, if any),
+/// ends with `[SEP]`, and has at most `max_len` entries (`max_len` ≥ 4 with
+/// a marker); `first[w]`, when set, is an index in `1..ids.len() - 1` (past
+/// the marker), strictly increasing over `w`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
     pub ids: Vec<u32>,
@@ -89,16 +90,30 @@ impl WordPieces {
         self.max_len
     }
 
+    /// The id of `token` in the vocabulary (e.g. a style marker such as
+    /// `[unused1]`), if it has one.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.tokenizer.token_to_id(token)
+    }
+
     /// Encodes one sentence given as words.
     pub fn encode(&self, words: &[&str]) -> Result<Encoded, EncodeError> {
+        self.encode_marked(words, None)
+    }
+
+    /// Encodes one sentence given as words, with token `marker` (a style
+    /// marker, see [`crate::style`]) right after `[CLS]` when given: it takes
+    /// one of the `max_len` places and no word starts on it.
+    pub fn encode_marked(&self, words: &[&str], marker: Option<u32>) -> Result<Encoded, EncodeError> {
         let mut ids = vec![self.cls];
+        ids.extend(marker);
         let mut first = vec![None; words.len()];
         if !words.is_empty() {
             let enc = self
                 .tokenizer
                 .encode(words, false)
                 .map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-            let budget = self.max_len - 2;
+            let budget = (self.max_len - 2).saturating_sub(usize::from(marker.is_some())).max(1);
             for (&id, word) in enc.get_ids().iter().zip(enc.get_word_ids()).take(budget) {
                 if let Some(w) = word.map(|w| w as usize).filter(|&w| w < first.len()) {
                     first[w].get_or_insert(ids.len());
@@ -138,5 +153,41 @@ impl WordPieces {
             word_pos: Tensor::from_vec(pos, (b, w), device)?,
             word_mask: Tensor::from_vec(mask, (b, w), device)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-model/tokenizer.json");
+
+    #[test]
+    fn a_marker_follows_cls_and_shifts_the_words() {
+        let pieces = WordPieces::from_json(TOKENIZER, 32).unwrap();
+        let words = ["we", "use", "docker"];
+        let plain = pieces.encode(&words).unwrap();
+        let marker = pieces.token_id("[PAD]").unwrap();
+        let marked = pieces.encode_marked(&words, Some(marker)).unwrap();
+        assert_eq!(marked.ids[0], plain.ids[0], "[CLS] first");
+        assert_eq!(marked.ids[1], marker);
+        assert_eq!(&marked.ids[2..], &plain.ids[1..]);
+        let shifted: Vec<Option<usize>> = plain.first.iter().map(|f| f.map(|i| i + 1)).collect();
+        assert_eq!(marked.first, shifted);
+        assert_eq!(pieces.encode_marked(&words, None).unwrap(), plain);
+        assert_eq!(pieces.token_id("no such token"), None);
+    }
+
+    #[test]
+    fn a_marker_takes_one_place_of_the_limit() {
+        let pieces = WordPieces::from_json(TOKENIZER, 5).unwrap();
+        let words = ["we", "use", "docker", "and", "python"];
+        let plain = pieces.encode(&words).unwrap();
+        let marked = pieces.encode_marked(&words, pieces.token_id("[PAD]")).unwrap();
+        assert_eq!(plain.ids.len(), 5);
+        assert_eq!(marked.ids.len(), 5);
+        let seen = |e: &Encoded| e.first.iter().filter(|f| f.is_some()).count();
+        assert_eq!(seen(&marked), seen(&plain) - 1);
+        assert_eq!(pieces.encode_marked(&[], Some(0)).unwrap().ids.len(), 3);
     }
 }

@@ -12,6 +12,7 @@ use crate::encode::{EncodeError, Encoded, WordPieces};
 use crate::lexicon::{phrase_key, phrase_keys, ConceptId, Lexicon};
 use crate::model::{Mode, Tagger};
 use crate::offsets::OffsetMap;
+use crate::style::{Style, StyleChoice};
 use crate::text::SentenceSplitter;
 use crate::words::{join, words};
 use candle_core::Device;
@@ -66,7 +67,12 @@ impl Linker {
 
     /// The canonical name of `phrase`, if the whole phrase is a surface form.
     pub fn link(&self, phrase: &str) -> Option<&str> {
-        let concept = *self.concepts.get(&phrase_key(phrase)?)?;
+        self.link_key(&phrase_key(phrase)?)
+    }
+
+    /// The canonical name of the surface form whose [`phrase_key`] is `key`.
+    pub fn link_key(&self, key: &str) -> Option<&str> {
+        let concept = *self.concepts.get(key)?;
         self.names.get(concept as usize).map(String::as_str)
     }
 }
@@ -100,20 +106,47 @@ impl Highlighter {
         }
     }
 
-    fn engine(&self) -> Engine<'_> {
+    fn engine(&self, style: Option<Style>) -> Engine<'_> {
         Engine {
             tagger: &self.tagger,
             pieces: &self.pieces,
             device: &self.device,
             batch_size: self.batch_size,
+            marker: style_marker(&self.tagger, &self.pieces, style),
         }
     }
 
-    /// Skill spans of `text`, sorted and disjoint, on character boundaries.
+    /// The style `text` is read in: the one asked for, else the detector's
+    /// answer (a job post where the model has no detector); `None` when the
+    /// model was trained without style markers.
+    pub fn style_of(&self, text: &str, choice: StyleChoice) -> Option<Style> {
+        let config = &self.tagger.config;
+        if config.styles.is_empty() {
+            return None;
+        }
+        choice.fixed().or_else(|| {
+            Some(
+                config
+                    .style_detector
+                    .as_ref()
+                    .map_or(Style::Job, |d| d.detect(text)),
+            )
+        })
+    }
+
+    /// Skill spans of `text`, sorted and disjoint, on character boundaries,
+    /// read in the style the detector finds (see [`Highlighter::highlight_as`]).
     pub fn highlight(&self, text: &str) -> Result<Vec<SkillSpan>, HighlightError> {
+        self.highlight_as(text, StyleChoice::Auto)
+    }
+
+    /// Skill spans of `text` read as `choice` says (for a model with style
+    /// markers; others read every text the same way).
+    pub fn highlight_as(&self, text: &str, choice: StyleChoice) -> Result<Vec<SkillSpan>, HighlightError> {
         let sentences = self.splitter.split(text);
+        let style = self.style_of(text, choice);
         Ok(self
-            .highlight_sentences(text, &sentences)?
+            .highlight_sentences(text, &sentences, style)?
             .into_iter()
             .flatten()
             .collect())
@@ -124,13 +157,15 @@ impl Highlighter {
     /// ranges of `text`, one list per sentence. The concatenated lists are
     /// what [`Highlighter::highlight`] gives for the same sentences, so a
     /// caller that caches results by sentence (the browser app, as the user
-    /// types) tags only the sentences that changed.
+    /// types) tags only the sentences that changed, as long as the style
+    /// (from [`Highlighter::style_of`]) stays the same.
     pub fn highlight_sentences(
         &self,
         text: &str,
         sentences: &[Range<usize>],
+        style: Option<Style>,
     ) -> Result<Vec<Vec<SkillSpan>>, HighlightError> {
-        let engine = self.engine();
+        let engine = self.engine(style);
         let mut windows = Vec::new();
         let mut owner = Vec::new();
         for (i, sentence) in sentences.iter().enumerate() {
@@ -165,10 +200,10 @@ impl Highlighter {
         Ok(out)
     }
 
-    /// Tags a sentence given as words (CoNLL input).
-    pub fn tag_words(&self, ws: &[&str]) -> Result<Vec<Tag>, HighlightError> {
+    /// Tags a sentence given as words (CoNLL input), read in `style`.
+    pub fn tag_words(&self, ws: &[&str], style: Option<Style>) -> Result<Vec<Tag>, HighlightError> {
         Ok(self
-            .engine()
+            .engine(style)
             .tag_word_lists(&[ws.to_vec()])?
             .pop()
             .unwrap_or_default())
@@ -183,6 +218,16 @@ pub struct Engine<'a> {
     pub device: &'a Device,
     /// Windows tagged per forward pass.
     pub batch_size: usize,
+    /// The style marker put after `[CLS]` (see [`style_marker`]).
+    pub marker: Option<u32>,
+}
+
+/// The vocabulary id of `tagger`'s marker for `style`: `None` for no style,
+/// or a model without markers (whose bundle reader checked that each
+/// marker is in the vocabulary).
+pub fn style_marker(tagger: &Tagger, pieces: &WordPieces, style: Option<Style>) -> Option<u32> {
+    let token = tagger.config.styles.get(&style?)?;
+    pieces.token_id(token)
 }
 
 impl Engine<'_> {
@@ -219,7 +264,7 @@ impl Engine<'_> {
             // for every window.
             let end = ws.len().min(start + self.pieces.max_len());
             let strs: Vec<&str> = ws[start..end].iter().map(|w| &text[w.clone()]).collect();
-            let enc = self.pieces.encode(&strs)?;
+            let enc = self.pieces.encode_marked(&strs, self.marker)?;
             // When the sub-words hit the limit, the window ends before the
             // word they were cut in (which starts the next window whole). A
             // single word too long for the model still makes progress: it is
@@ -235,7 +280,7 @@ impl Engine<'_> {
             let enc = if fit == strs.len() {
                 enc
             } else {
-                self.pieces.encode(&strs[..fit])?
+                self.pieces.encode_marked(&strs[..fit], self.marker)?
             };
             out.push(Window {
                 words: ws[start..start + fit].to_vec(),
@@ -307,4 +352,79 @@ pub fn char_ranges(text: &str, spans: &[SkillSpan]) -> Vec<Range<usize>> {
                 .expect("spans lie on word boundaries")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Config, Head, TaggerConfig};
+    use crate::style::StyleDetector;
+    use candle_core::DType;
+    use candle_nn::{VarBuilder, VarMap};
+
+    const TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-model/tokenizer.json");
+
+    fn highlighter(styles: bool) -> Highlighter {
+        let pieces = WordPieces::from_json(TOKENIZER, 32).unwrap();
+        let mut cfg = TaggerConfig::new(Config::tiny(pieces.vocab_size()), Head::Crf);
+        if styles {
+            // The tiny vocabulary has no `[unused*]` tokens; any token serves.
+            cfg.styles = [(Style::Job, "we".into()), (Style::Cv, "use".into())].into();
+            cfg.style_detector = Some(StyleDetector::fit(
+                [
+                    (Style::Cv, "my python"),
+                    (Style::Cv, "my docker"),
+                    (Style::Job, "you python"),
+                    (Style::Job, "you docker"),
+                ],
+                10,
+                2,
+            ));
+        }
+        let varmap = VarMap::new();
+        let tagger = Tagger::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &cfg).unwrap();
+        Highlighter::new(tagger, pieces, None, Device::Cpu)
+    }
+
+    #[test]
+    fn a_model_without_markers_reads_every_text_alike() {
+        let h = highlighter(false);
+        for choice in [StyleChoice::Auto, StyleChoice::Job, StyleChoice::Cv] {
+            assert_eq!(h.style_of("my python", choice), None);
+        }
+        assert_eq!(style_marker(&h.tagger, &h.pieces, Some(Style::Cv)), None);
+    }
+
+    #[test]
+    fn markers_follow_the_choice_or_the_detector() {
+        let h = highlighter(true);
+        assert_eq!(h.style_of("you python", StyleChoice::Cv), Some(Style::Cv));
+        assert_eq!(h.style_of("my python", StyleChoice::Job), Some(Style::Job));
+        assert_eq!(h.style_of("my python", StyleChoice::Auto), Some(Style::Cv));
+        assert_eq!(h.style_of("you python", StyleChoice::Auto), Some(Style::Job));
+        assert_eq!(
+            style_marker(&h.tagger, &h.pieces, Some(Style::Cv)),
+            h.pieces.token_id("use")
+        );
+        assert_eq!(style_marker(&h.tagger, &h.pieces, None), None);
+        // The marker reaches the encoder: after `[CLS]`, and the word
+        // probabilities differ between the two styles.
+        let text = "python and docker";
+        let ws = words(text);
+        let read = |style| {
+            let engine = h.engine(style);
+            let mut windows = Vec::new();
+            engine.windows(text, &ws, &mut windows).unwrap();
+            let probs = engine.tag_windows(&windows).unwrap().remove(0).1;
+            (windows.remove(0).enc.ids, probs)
+        };
+        let (job_ids, job) = read(Some(Style::Job));
+        let (cv_ids, cv) = read(Some(Style::Cv));
+        let (plain_ids, _) = read(None);
+        assert_eq!(job_ids[1], h.pieces.token_id("we").unwrap());
+        assert_eq!(cv_ids[1], h.pieces.token_id("use").unwrap());
+        assert_eq!(&cv_ids[2..], &plain_ids[1..]);
+        assert_eq!(job.len(), 3);
+        assert_ne!(job, cv);
+    }
 }

@@ -13,6 +13,8 @@
 //! - [`encode`]: words → WordPiece sub-words and padded batches.
 //! - [`bundle`]: the one-file model bundle (GGUF): weights, tokenizer, labels, config, lexicon, metadata.
 //! - [`highlight`]: text → skill spans with confidence and canonical names.
+//! - [`style`]: the kind of text (CV or job post): style markers and their detector.
+//! - [`roles`]: skills and job titles → ranked occupations (ESCO) and their field (Nesta sectors).
 
 pub mod bio;
 pub mod bundle;
@@ -27,5 +29,7 @@ pub mod metrics;
 pub mod model;
 pub mod offsets;
 pub mod profile;
+pub mod roles;
+pub mod style;
 pub mod text;
 pub mod words;

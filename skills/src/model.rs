@@ -25,6 +25,7 @@ use crate::crf::Crf;
 use crate::fastmath;
 use crate::int8::Int8Matrix;
 use crate::profile::lap;
+use crate::style::{Style, StyleDetector};
 use candle_core::quantized::k_quants::{BlockQ4_0, BlockQ8_0, GgmlType};
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor, D};
@@ -33,7 +34,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Encoder hyper-parameters, readable from a Hugging Face DistilBERT `config.json`.
@@ -975,6 +976,14 @@ pub struct TaggerConfig {
     pub head: Head,
     /// Tag labels in output order (`O`, `B-SKILL`, `I-SKILL`).
     pub labels: Vec<String>,
+    /// Style markers (see [`crate::style`]): the vocabulary token put after
+    /// `[CLS]` for each kind of text; empty for a model trained without
+    /// them, which then reads every text the same way.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub styles: BTreeMap<Style, String>,
+    /// Tells the kinds of text apart when the caller does not say which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style_detector: Option<StyleDetector>,
 }
 
 impl TaggerConfig {
@@ -983,6 +992,8 @@ impl TaggerConfig {
             encoder,
             head,
             labels: Tag::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+            styles: BTreeMap::new(),
+            style_detector: None,
         }
     }
 }

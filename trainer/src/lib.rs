@@ -7,6 +7,7 @@
 //! - [`data`]: the record format, tolerant JSONL reading, atomic writes.
 //! - [`skillspan`], [`dotin`]: readers for the human-annotated reference data.
 //! - [`pypi`]: pinned, hash-checked wheel downloads.
+//! - [`roles_cmd`]: the role table's builder and `rolemapper roles`; [`roles_eval`]: its evaluation.
 
 pub mod data;
 pub mod dataset;
@@ -17,6 +18,8 @@ pub mod optim;
 pub mod plot;
 pub mod predict;
 pub mod pypi;
+pub mod roles_cmd;
+pub mod roles_eval;
 pub mod skillspan;
 pub mod tag;
 pub mod train;

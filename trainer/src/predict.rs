@@ -6,7 +6,8 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use skills::bio::Tag;
 use skills::encode::{Encoded, WordPieces};
-use skills::highlight::Engine;
+use skills::highlight::{style_marker, Engine};
+use skills::style::Style;
 use skills::model::{Compute, Tagger, TaggerConfig};
 use std::path::Path;
 
@@ -58,19 +59,22 @@ impl Model {
 }
 
 /// Tags records' words exactly as `rolemapper tag` would (long sentences in
-/// windows), batching windows of similar length together.
+/// windows), batching windows of similar length together, read in `style`
+/// (for a model with style markers).
 pub fn tag_records(
     tagger: &Tagger,
     pieces: &WordPieces,
     records: &[Record],
     device: &Device,
     batch_size: usize,
+    style: Option<Style>,
 ) -> Result<Vec<Vec<Tag>>> {
     let engine = Engine {
         tagger,
         pieces,
         device,
         batch_size,
+        marker: style_marker(tagger, pieces, style),
     };
     let sentences: Vec<Vec<&str>> = records
         .iter()
@@ -79,13 +83,19 @@ pub fn tag_records(
     Ok(engine.tag_word_lists(&sentences)?)
 }
 
-/// Encodes records' words.
-pub fn encode_records(pieces: &WordPieces, records: &[Record]) -> Result<Vec<Encoded>> {
+/// Encodes records' words, with style marker `marker` if any.
+pub fn encode_records(
+    pieces: &WordPieces,
+    records: &[Record],
+    marker: Option<u32>,
+) -> Result<Vec<Encoded>> {
     records
         .iter()
         .map(|r| {
             let words: Vec<&str> = r.words.iter().map(String::as_str).collect();
-            pieces.encode(&words).map_err(anyhow::Error::from)
+            pieces
+                .encode_marked(&words, marker)
+                .map_err(anyhow::Error::from)
         })
         .collect()
 }

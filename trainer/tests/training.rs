@@ -48,6 +48,7 @@ fn config(data: &Path, head: Head, steps: usize, eval_every: usize) -> TrainConf
         seed: 7,
         freeze_word_embeddings: false,
         max_dev: 100,
+        styles: false,
     }
 }
 

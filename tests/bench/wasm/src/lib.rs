@@ -11,6 +11,7 @@
 use candle_core::{DType, Device, Tensor};
 use skills::bundle::Bundle;
 use skills::model::{Compute, Mode, Tagger};
+use skills::style::StyleChoice;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -165,13 +166,18 @@ impl Keystroke {
     pub fn tag(&self, text: &str, at: usize) -> Result<f64, JsError> {
         let start = now();
         let s = self.sentence(text, at)?;
-        self.h.highlight_sentences(text, std::slice::from_ref(&s)).map_err(js)?;
+        // The style the text is read in, as the worker finds it for each edit.
+        let style = self.h.style_of(text, StyleChoice::Auto);
+        self.h.highlight_sentences(text, std::slice::from_ref(&s), style).map_err(js)?;
         Ok(now() - start)
     }
 
     pub fn profile(&self, text: &str, at: usize) -> Result<String, JsError> {
         let s = self.sentence(text, at)?;
-        let (r, ms) = skills::profile::profiled(now, || self.h.highlight_sentences(text, std::slice::from_ref(&s)));
+        let (r, ms) = skills::profile::profiled(now, || {
+            let style = self.h.style_of(text, StyleChoice::Auto);
+            self.h.highlight_sentences(text, std::slice::from_ref(&s), style)
+        });
         r.map_err(js)?;
         let mut map = serde_json::Map::new();
         for (k, v) in ms {
