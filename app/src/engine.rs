@@ -107,7 +107,11 @@ impl Engine {
 
     /// The skills of `text` read as `choice` says: spans sorted, disjoint,
     /// in UTF-16 units.
-    pub fn highlight(&mut self, text: &str, choice: StyleChoice) -> Result<Highlighted, HighlightError> {
+    pub fn highlight(
+        &mut self,
+        text: &str,
+        choice: StyleChoice,
+    ) -> Result<Highlighted, HighlightError> {
         self.clock += 1;
         let style = self.highlighter.style_of(text, choice);
         let sentences = self.splitter.split(text);

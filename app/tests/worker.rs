@@ -67,7 +67,10 @@ fn requests_before_the_model_are_answered_when_it_is_ready() {
     let mut service = Service::new();
     assert!(service.begin_load());
     assert!(!service.begin_load(), "one load at a time");
-    assert_eq!(service.highlight(1, "Python".into(), StyleChoice::Auto), None);
+    assert_eq!(
+        service.highlight(1, "Python".into(), StyleChoice::Auto),
+        None
+    );
     assert_eq!(service.highlight(2, TEXT.into(), StyleChoice::Auto), None);
     let answers = service.ready(engine());
     let ids: Vec<u64> = answers
@@ -80,7 +83,9 @@ fn requests_before_the_model_are_answered_when_it_is_ready() {
     assert_eq!(ids, [1, 2]);
     assert_eq!(spans_of(&answers[1]), reference(TEXT));
     assert!(!service.begin_load(), "no reload once a model is there");
-    let again = service.highlight(3, TEXT.into(), StyleChoice::Auto).unwrap();
+    let again = service
+        .highlight(3, TEXT.into(), StyleChoice::Auto)
+        .unwrap();
     assert_eq!(spans_of(&again), reference(TEXT));
 }
 
@@ -92,7 +97,11 @@ fn the_warm_up_tags_and_then_leaves_the_cache_and_answers_as_they_were() {
         "nothing to warm up without a model"
     );
     service.ready(engine());
-    let before = spans_of(&service.highlight(1, TEXT.into(), StyleChoice::Auto).unwrap());
+    let before = spans_of(
+        &service
+            .highlight(1, TEXT.into(), StyleChoice::Auto)
+            .unwrap(),
+    );
     let cached = service.cached_sentences();
     assert!(service.warm_up_step(0));
     assert!(
@@ -109,7 +118,9 @@ fn the_warm_up_tags_and_then_leaves_the_cache_and_answers_as_they_were() {
         cached,
         "its sentences are dropped"
     );
-    let after = service.highlight(2, TEXT.into(), StyleChoice::Auto).unwrap();
+    let after = service
+        .highlight(2, TEXT.into(), StyleChoice::Auto)
+        .unwrap();
     assert!(
         matches!(after, FromWorker::Spans { tagged: 0, .. }),
         "{after:?}"

@@ -104,7 +104,11 @@ impl WordPieces {
     /// Encodes one sentence given as words, with token `marker` (a style
     /// marker, see [`crate::style`]) right after `[CLS]` when given: it takes
     /// one of the `max_len` places and no word starts on it.
-    pub fn encode_marked(&self, words: &[&str], marker: Option<u32>) -> Result<Encoded, EncodeError> {
+    pub fn encode_marked(
+        &self,
+        words: &[&str],
+        marker: Option<u32>,
+    ) -> Result<Encoded, EncodeError> {
         let mut ids = vec![self.cls];
         ids.extend(marker);
         let mut first = vec![None; words.len()];
@@ -113,7 +117,9 @@ impl WordPieces {
                 .tokenizer
                 .encode(words, false)
                 .map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-            let budget = (self.max_len - 2).saturating_sub(usize::from(marker.is_some())).max(1);
+            let budget = (self.max_len - 2)
+                .saturating_sub(usize::from(marker.is_some()))
+                .max(1);
             for (&id, word) in enc.get_ids().iter().zip(enc.get_word_ids()).take(budget) {
                 if let Some(w) = word.map(|w| w as usize).filter(|&w| w < first.len()) {
                     first[w].get_or_insert(ids.len());
@@ -183,7 +189,9 @@ mod tests {
         let pieces = WordPieces::from_json(TOKENIZER, 5).unwrap();
         let words = ["we", "use", "docker", "and", "python"];
         let plain = pieces.encode(&words).unwrap();
-        let marked = pieces.encode_marked(&words, pieces.token_id("[PAD]")).unwrap();
+        let marked = pieces
+            .encode_marked(&words, pieces.token_id("[PAD]"))
+            .unwrap();
         assert_eq!(plain.ids.len(), 5);
         assert_eq!(marked.ids.len(), 5);
         let seen = |e: &Encoded| e.first.iter().filter(|f| f.is_some()).count();

@@ -142,7 +142,11 @@ impl Highlighter {
 
     /// Skill spans of `text` read as `choice` says (for a model with style
     /// markers; others read every text the same way).
-    pub fn highlight_as(&self, text: &str, choice: StyleChoice) -> Result<Vec<SkillSpan>, HighlightError> {
+    pub fn highlight_as(
+        &self,
+        text: &str,
+        choice: StyleChoice,
+    ) -> Result<Vec<SkillSpan>, HighlightError> {
         let sentences = self.splitter.split(text);
         let style = self.style_of(text, choice);
         Ok(self
@@ -382,7 +386,11 @@ mod tests {
             ));
         }
         let varmap = VarMap::new();
-        let tagger = Tagger::load(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu), &cfg).unwrap();
+        let tagger = Tagger::load(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            &cfg,
+        )
+        .unwrap();
         Highlighter::new(tagger, pieces, None, Device::Cpu)
     }
 
@@ -401,7 +409,10 @@ mod tests {
         assert_eq!(h.style_of("you python", StyleChoice::Cv), Some(Style::Cv));
         assert_eq!(h.style_of("my python", StyleChoice::Job), Some(Style::Job));
         assert_eq!(h.style_of("my python", StyleChoice::Auto), Some(Style::Cv));
-        assert_eq!(h.style_of("you python", StyleChoice::Auto), Some(Style::Job));
+        assert_eq!(
+            h.style_of("you python", StyleChoice::Auto),
+            Some(Style::Job)
+        );
         assert_eq!(
             style_marker(&h.tagger, &h.pieces, Some(Style::Cv)),
             h.pieces.token_id("use")

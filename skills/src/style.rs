@@ -165,12 +165,30 @@ mod tests {
 
     fn detector() -> StyleDetector {
         let docs = [
-            (Style::Cv, "I managed a team. My skills: Python, SQL. Education: BSc 2015 - 2019"),
-            (Style::Cv, "Experience 2018 - 2021 I built dashboards. My projects used Excel"),
-            (Style::Cv, "Education MSc. I led sales; my languages: English"),
-            (Style::Job, "You will join our team. We are looking for a candidate with SQL"),
-            (Style::Job, "The successful candidate will have Excel skills. You must apply"),
-            (Style::Job, "We offer a salary. You will report to our manager"),
+            (
+                Style::Cv,
+                "I managed a team. My skills: Python, SQL. Education: BSc 2015 - 2019",
+            ),
+            (
+                Style::Cv,
+                "Experience 2018 - 2021 I built dashboards. My projects used Excel",
+            ),
+            (
+                Style::Cv,
+                "Education MSc. I led sales; my languages: English",
+            ),
+            (
+                Style::Job,
+                "You will join our team. We are looking for a candidate with SQL",
+            ),
+            (
+                Style::Job,
+                "The successful candidate will have Excel skills. You must apply",
+            ),
+            (
+                Style::Job,
+                "We offer a salary. You will report to our manager",
+            ),
         ];
         StyleDetector::fit(docs, 50, 2)
     }
@@ -179,9 +197,15 @@ mod tests {
     fn learns_the_cues_of_each_kind() {
         let d = detector();
         assert!(d.weights["my"] > 0.0 && d.weights["you"] < 0.0);
-        assert!(!d.weights.contains_key("python"), "seen once: below min_docs");
+        assert!(
+            !d.weights.contains_key("python"),
+            "seen once: below min_docs"
+        );
         assert_eq!(d.detect("My education: I studied in 2019"), Style::Cv);
-        assert_eq!(d.detect("You will work with our team, candidate"), Style::Job);
+        assert_eq!(
+            d.detect("You will work with our team, candidate"),
+            Style::Job
+        );
     }
 
     #[test]
@@ -189,7 +213,11 @@ mod tests {
         let d = detector();
         assert_eq!(d.score(""), d.bias);
         assert_eq!(d.score("日本語 😀 1234"), d.bias);
-        assert_eq!(d.detect(""), Style::Job, "equal classes: bias 0 reads as a job post");
+        assert_eq!(
+            d.detect(""),
+            Style::Job,
+            "equal classes: bias 0 reads as a job post"
+        );
     }
 
     #[test]

@@ -164,8 +164,14 @@ pub fn model(
             .map(|e| e.ids.len())
             .sum();
         let start = std::time::Instant::now();
-        let tags =
-            crate::predict::tag_records(&m.tagger, &m.pieces, &records, &m.device, 32, Some(*style))?;
+        let tags = crate::predict::tag_records(
+            &m.tagger,
+            &m.pieces,
+            &records,
+            &m.device,
+            32,
+            Some(*style),
+        )?;
         let secs = start.elapsed().as_secs_f64();
         eprintln!(
             "{split}: {} sentences, {tokens} sub-word tokens tagged in {secs:.1} s = {:.0} tokens/s (batches of 32)",

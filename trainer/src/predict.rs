@@ -7,8 +7,8 @@ use candle_nn::VarBuilder;
 use skills::bio::Tag;
 use skills::encode::{Encoded, WordPieces};
 use skills::highlight::{style_marker, Engine};
-use skills::style::Style;
 use skills::model::{Compute, Tagger, TaggerConfig};
+use skills::style::Style;
 use std::path::Path;
 
 /// A trained tagger with its tokenizer, from a model folder (`tagger.json`,

