@@ -223,15 +223,14 @@ pub fn fill_backdrop(
     }
 }
 
-/// Puts `backdrop` where `area` is: the same scroll position, and the same
-/// width for text. Both boxes are the editor's, but a platform that draws
-/// classic scrollbars narrows the textarea's text by its scrollbar while the
-/// backdrop hides its own, so the backdrop's right padding takes the
-/// scrollbar's width too (0 with overlay scrollbars). Called on every
-/// change of the textarea's size (a `ResizeObserver`: mode switch, window
-/// resize, zoom, the resize handle), after layout and before paint, where
-/// the browser may also have moved the textarea's scroll position.
-pub fn align_backdrop(area: &HtmlTextAreaElement, backdrop: &HtmlElement) {
+/// Gives `backdrop` the text width of `area`. Both boxes are the editor's,
+/// but a platform that draws classic scrollbars narrows the textarea's text
+/// by its scrollbar while the backdrop hides its own, so the backdrop's
+/// right padding takes the scrollbar's width too (0 with overlay
+/// scrollbars). Called on every change of the textarea's size (a
+/// `ResizeObserver`: mode switch, window resize, zoom, the resize handle),
+/// after layout and before paint.
+pub fn match_text_width(area: &HtmlTextAreaElement, backdrop: &HtmlElement) {
     if let Some(style) = web_sys::window().and_then(|w| w.get_computed_style(area).ok().flatten()) {
         let px = |name: &str| {
             style
@@ -250,8 +249,6 @@ pub fn align_backdrop(area: &HtmlTextAreaElement, backdrop: &HtmlElement) {
             let _ = b.set_property("padding-right", &padding);
         }
     }
-    backdrop.set_scroll_top(area.scroll_top());
-    backdrop.set_scroll_left(area.scroll_left());
 }
 
 /// Calls `f` whenever `target` changes size (and once when observed), until

@@ -211,13 +211,10 @@ impl Engine {
         out
     }
 
-    /// Drops these sentences from the cache of `choice`'s style. (An `Auto`
-    /// choice is resolved on each sentence alone: pass the style the text
-    /// was read in.)
-    pub fn forget(&mut self, sentences: &[String], choice: StyleChoice) {
-        for s in sentences {
-            let style = self.highlighter.style_of(s, choice);
-            if let Some(cache) = self.caches.get_mut(&style) {
+    /// Drops these sentences from the caches (of every style).
+    pub fn forget(&mut self, sentences: &[String]) {
+        for cache in self.caches.values_mut() {
+            for s in sentences {
                 cache.remove(s);
             }
         }

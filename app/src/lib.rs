@@ -477,15 +477,17 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
     };
     // Whatever changes the textarea's size (the mode switch, a window
     // resize, zoom, its resize handle) rewraps its text and may move its
-    // scroll position without a scroll event: the backdrop follows before
-    // the next paint. The guard lives as long as the component.
+    // scroll position without a scroll event: the backdrop takes its text
+    // width and scroll position before the next paint. The guard lives as
+    // long as the component.
     let resize = StoredValue::new_local(None::<dom::ResizeGuard>);
     Effect::new(move |_| {
         let Some(a) = area.get() else { return };
         let guard = dom::on_resize(&a, move || {
             if let (Some(a), Some(b)) = (area.get_untracked(), backdrop.get_untracked()) {
-                dom::align_backdrop(&a, &b);
+                dom::match_text_width(&a, &b);
             }
+            sync_scroll();
         });
         resize.set_value(guard);
     });

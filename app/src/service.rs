@@ -116,7 +116,7 @@ impl Service {
         if step + 1 == WARM_UP_STEPS {
             let done = std::mem::take(&mut self.warm_up_sentences);
             if let Some(engine) = self.engine.as_mut() {
-                engine.forget(&done, style);
+                engine.forget(&done);
             }
         }
         true

@@ -35,6 +35,14 @@ fn rank(text: &str, top: usize) -> skills::roles::Ranking {
     roles().rank(&roles().evidence(text, &spans, h.linker.as_ref()), top)
 }
 
+/// The ranked roles as (ISCO code, title), for failure messages.
+fn isco_and_titles(r: &skills::roles::Ranking) -> Vec<(&str, &str)> {
+    r.roles
+        .iter()
+        .map(|x| (x.isco.as_str(), x.title.as_str()))
+        .collect()
+}
+
 fn fixture(name: &str) -> String {
     let path = format!(
         "{}/../tests/fixtures/roles/{name}",
@@ -45,11 +53,7 @@ fn fixture(name: &str) -> String {
 
 fn assert_fits(name: &str, isco: &str, sector: &str) {
     let r = rank(&fixture(name), 5);
-    let found: Vec<(&str, &str)> = r
-        .roles
-        .iter()
-        .map(|x| (x.isco.as_str(), x.title.as_str()))
-        .collect();
+    let found = isco_and_titles(&r);
     assert!(
         r.roles.iter().any(|x| x.isco == isco),
         "{name}: ISCO {isco} not in the top 5: {found:?}"
@@ -96,11 +100,7 @@ fn a_cv_with_skills_from_two_fields_shows_both() {
         Skills: wound care, administering medication, patient assessment, infection control.\n\
         Projects: web applications in JavaScript and Python with SQL databases, Git, unit testing.";
     let r = rank(text, 10);
-    let found: Vec<(&str, &str)> = r
-        .roles
-        .iter()
-        .map(|x| (x.isco.as_str(), x.title.as_str()))
-        .collect();
+    let found = isco_and_titles(&r);
     assert!(
         r.roles.iter().any(|x| x.isco.starts_with("22")),
         "no health professional: {found:?}"

