@@ -6,7 +6,9 @@
 //! latest text wins), so a slow model never builds a backlog and typing
 //! never waits. Answers are shown only if newer than what is shown.
 
-use crate::protocol::{FromWorker, ModelInfo, Progress, Span, StyleChoice, ToWorker};
+use crate::protocol::{
+    FromWorker, ModelInfo, Progress, Ranking, RoleMatch, Span, StyleChoice, ToWorker,
+};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -136,6 +138,33 @@ pub struct Tagged {
     pub tagged: usize,
 }
 
+/// Roles asked for per text (the panel shows the first few).
+pub const ROLES_TOP: usize = 10;
+
+/// Where the role data is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolesData {
+    /// Loading after the model (or the model is not ready yet).
+    Loading,
+    /// Loaded: its sources' credit lines.
+    Ready {
+        credits: Vec<String>,
+    },
+    Failed(String),
+}
+
+/// The roles of an editor's text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Roles {
+    /// The text they were ranked for.
+    pub text: String,
+    pub ranking: Ranking,
+    /// The fit to the occupation asked for (the CV's to the job's role).
+    pub fit: Option<RoleMatch>,
+    /// Worker milliseconds.
+    pub ms: f64,
+}
+
 /// One editor's flow control (see the module doc).
 #[derive(Debug, Default)]
 pub struct Channel {
@@ -161,6 +190,15 @@ impl Channel {
         *next_id += 1;
         self.in_flight = Some((*next_id, text.clone()));
         Some((*next_id, text))
+    }
+
+    /// The text of the last answer shown, when no request is in flight
+    /// (the worker is idle for this editor).
+    pub fn idle_text(&self) -> Option<&str> {
+        match self.in_flight {
+            None => self.answered.as_deref(),
+            Some(_) => None,
+        }
     }
 
     /// Whether `id` is this channel's request in flight.
@@ -198,6 +236,11 @@ pub struct Client {
     results: [RwSignal<Tagged>; 2],
     /// Last highlighting error, if the worker reported one.
     pub error: RwSignal<Option<String>>,
+    pub roles_data: RwSignal<RolesData>,
+    roles: [RwSignal<Roles>; 2],
+    /// The occupation (ESCO URI) whose fit the CV's roles also report: the
+    /// job post's role in match mode.
+    fit: RwSignal<Option<String>>,
 }
 
 struct Inner {
@@ -206,6 +249,9 @@ struct Inner {
     /// Messages held until the worker says it has started.
     outbox: Vec<ToWorker>,
     channels: [Channel; 2],
+    /// Each editor's latest roles request and its text (only its answer
+    /// is shown).
+    roles_asked: [Option<(u64, String)>; 2],
     next_id: u64,
     base: String,
 }
@@ -225,6 +271,12 @@ impl Client {
                 RwSignal::new(Tagged::default()),
             ],
             error: RwSignal::new(None),
+            roles_data: RwSignal::new(RolesData::Loading),
+            roles: [
+                RwSignal::new(Roles::default()),
+                RwSignal::new(Roles::default()),
+            ],
+            fit: RwSignal::new(None),
         }
     }
 
@@ -276,6 +328,7 @@ impl Client {
                 started: false,
                 outbox: Vec::new(),
                 channels: Default::default(),
+                roles_asked: Default::default(),
                 next_id: 0,
                 base,
             })
@@ -293,6 +346,50 @@ impl Client {
     /// The latest answer for `editor`.
     pub fn result(&self, editor: Editor) -> RwSignal<Tagged> {
         self.results[editor.index()]
+    }
+
+    /// The latest roles of `editor`'s text.
+    pub fn roles(&self, editor: Editor) -> RwSignal<Roles> {
+        self.roles[editor.index()]
+    }
+
+    /// Sets the occupation whose fit the CV's roles report (`None`: none)
+    /// and asks for the CV's roles again if it changed.
+    pub fn set_fit(&self, uri: Option<String>) {
+        if self.fit.get_untracked() != uri {
+            self.fit.set(uri);
+            self.ask_roles(Editor::Cv);
+        }
+    }
+
+    /// Asks for the roles of `editor`'s text when the role data is loaded
+    /// and the worker has answered its latest text (roles never hold up a
+    /// keystroke's highlights: while the user types, they are asked for
+    /// when the typing pauses).
+    fn ask_roles(&self, editor: Editor) {
+        if !matches!(self.roles_data.get_untracked(), RolesData::Ready { .. }) {
+            return;
+        }
+        let fit = match editor {
+            Editor::Cv => self.fit.get_untracked(),
+            Editor::Job => None,
+        };
+        let req = INNER.with_borrow_mut(|inner| {
+            let inner = inner.as_mut()?;
+            let text = inner.channels[editor.index()].idle_text()?.to_owned();
+            inner.next_id += 1;
+            inner.roles_asked[editor.index()] = Some((inner.next_id, text.clone()));
+            Some((inner.next_id, text))
+        });
+        if let Some((id, text)) = req {
+            send(ToWorker::Roles {
+                id,
+                text,
+                style: editor.style(),
+                top: ROLES_TOP,
+                fit,
+            });
+        }
     }
 
     /// Asks again for the model (the Retry button).
@@ -376,6 +473,36 @@ impl Client {
                         tagged,
                     });
                     self.error.set(None);
+                    self.ask_roles(editor);
+                }
+            }
+            FromWorker::RolesReady { credits, ms, .. } => {
+                crate::dom::mark(&format!("rm-roles-ready:{ms:.0}"));
+                self.roles_data.set(RolesData::Ready { credits });
+                for editor in Editor::ALL {
+                    self.ask_roles(editor);
+                }
+            }
+            FromWorker::RolesFailed { message } => self.roles_data.set(RolesData::Failed(message)),
+            FromWorker::Roles {
+                id,
+                ranking,
+                fit,
+                ms,
+            } => {
+                let asked = INNER.with_borrow(|inner| {
+                    Editor::ALL.into_iter().find_map(|e| {
+                        let (asked, text) = inner.as_ref()?.roles_asked[e.index()].as_ref()?;
+                        (*asked == id).then(|| (e, text.clone()))
+                    })
+                });
+                if let Some((editor, text)) = asked {
+                    self.roles[editor.index()].set(Roles {
+                        text,
+                        ranking,
+                        fit,
+                        ms,
+                    });
                 }
             }
             FromWorker::HighlightFailed { id, message } => {

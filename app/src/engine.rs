@@ -8,9 +8,10 @@
 
 use crate::protocol::Span;
 use skills::bundle::{Bundle, BundleError};
-use skills::highlight::{HighlightError, Highlighter};
+use skills::highlight::{HighlightError, Highlighter, SkillSpan};
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
+use skills::roles::{Evidence, Ranking, RoleMatch, RoleModel};
 use skills::style::{Style, StyleChoice};
 use skills::text::SentenceSplitter;
 use std::collections::HashMap;
@@ -21,10 +22,12 @@ pub const MAX_LEN: usize = 128;
 /// Cached sentences kept before the least recently used are dropped.
 const CACHE_CAPACITY: usize = 4096;
 
-/// A sentence's spans, as byte ranges relative to the sentence's start.
+/// A sentence's spans, as byte ranges relative to the sentence's start,
+/// and its evidence for role mapping once asked for.
 #[derive(Clone)]
 struct Cached {
     spans: Vec<(Range<usize>, Option<String>, f32)>,
+    evidence: Option<Evidence>,
     last_used: u64,
 }
 
@@ -36,6 +39,9 @@ pub struct Engine {
     caches: HashMap<Option<Style>, HashMap<String, Cached>>,
     clock: u64,
 }
+
+/// The style a text was read in, its sentences, and how many were tagged.
+type Tagging = (Option<Style>, Vec<Range<usize>>, usize);
 
 /// What one [`Engine::highlight`] call did.
 pub struct Highlighted {
@@ -112,6 +118,85 @@ impl Engine {
         text: &str,
         choice: StyleChoice,
     ) -> Result<Highlighted, HighlightError> {
+        let (style, sentences, tagged) = self.tag(text, choice)?;
+        let cache = self.caches.entry(style).or_default();
+        let map = OffsetMap::new(text);
+        let mut spans = Vec::new();
+        for r in &sentences {
+            let cached = cache
+                .get(&text[r.clone()])
+                .expect("every sentence was cached by tag");
+            for (bytes, skill, score) in &cached.spans {
+                let abs = bytes.start + r.start..bytes.end + r.start;
+                let u = map
+                    .bytes_to_utf16(abs)
+                    .expect("spans lie on character boundaries");
+                spans.push(Span {
+                    start: u.start,
+                    end: u.end,
+                    skill: skill.clone(),
+                    score: *score,
+                });
+            }
+        }
+        self.evict();
+        Ok(Highlighted {
+            spans,
+            sentences: sentences.len(),
+            tagged,
+        })
+    }
+
+    /// The roles `text` fits (the first `top`) and, given an occupation's
+    /// URI, its fit to that one: [`RoleModel::evidence_by_sentence`] and
+    /// [`RoleModel::rank`] as `rolemapper roles` computes them, from the
+    /// sentence cache (a sentence's evidence is found once, so a keystroke
+    /// costs one sentence's evidence and the ranking).
+    pub fn roles(
+        &mut self,
+        text: &str,
+        choice: StyleChoice,
+        model: &RoleModel,
+        top: usize,
+        fit: Option<&str>,
+    ) -> Result<(Ranking, Option<RoleMatch>), HighlightError> {
+        let (style, sentences, _) = self.tag(text, choice)?;
+        let linker = self.highlighter.linker.as_ref();
+        let cache = self.caches.entry(style).or_default();
+        let mut evidence = Evidence::default();
+        for r in &sentences {
+            let sentence = &text[r.clone()];
+            let cached = cache
+                .get_mut(sentence)
+                .expect("every sentence was cached by tag");
+            let found = cached.evidence.get_or_insert_with(|| {
+                let spans: Vec<SkillSpan> = cached
+                    .spans
+                    .iter()
+                    .map(|(bytes, skill, score)| SkillSpan {
+                        bytes: bytes.clone(),
+                        skill: skill.clone(),
+                        score: *score,
+                    })
+                    .collect();
+                model.evidence(sentence, &spans, linker)
+            });
+            evidence.append(found, r.start);
+        }
+        self.evict();
+        let ranking = model.rank(&evidence, top);
+        let fit = fit.and_then(|uri| model.fit(&evidence, uri));
+        Ok((ranking, fit))
+    }
+
+    /// Tags the sentences of `text` that are not cached (each once) and
+    /// marks every sentence used: the style read, the sentences, and how
+    /// many were tagged.
+    fn tag(
+        &mut self,
+        text: &str,
+        choice: StyleChoice,
+    ) -> Result<Tagging, HighlightError> {
         self.clock += 1;
         let style = self.highlighter.style_of(text, choice);
         let sentences = self.splitter.split(text);
@@ -144,36 +229,17 @@ impl Engine {
                 text[r.clone()].to_owned(),
                 Cached {
                     spans: relative,
+                    evidence: None,
                     last_used: self.clock,
                 },
             );
         }
-        let map = OffsetMap::new(text);
-        let mut spans = Vec::new();
         for r in &sentences {
-            let cached = cache
-                .get_mut(&text[r.clone()])
-                .expect("every sentence was cached above");
-            cached.last_used = self.clock;
-            for (bytes, skill, score) in &cached.spans {
-                let abs = bytes.start + r.start..bytes.end + r.start;
-                let u = map
-                    .bytes_to_utf16(abs)
-                    .expect("spans lie on character boundaries");
-                spans.push(Span {
-                    start: u.start,
-                    end: u.end,
-                    skill: skill.clone(),
-                    score: *score,
-                });
+            if let Some(cached) = cache.get_mut(&text[r.clone()]) {
+                cached.last_used = self.clock;
             }
         }
-        self.evict();
-        Ok(Highlighted {
-            spans,
-            sentences: sentences.len(),
-            tagged: unique.len(),
-        })
+        Ok((style, sentences, unique.len()))
     }
 
     /// Drops the least recently used half when the caches are full.

@@ -24,7 +24,7 @@ pub mod service;
 pub mod skillset;
 
 pub use client::{fit_paste, limited, PasteCut, MAX_CHARS};
-use client::{Client, Editor, ModelState};
+use client::{Client, Editor, ModelState, RolesData};
 use examples::{Kind, EXAMPLES};
 use leptos::prelude::*;
 use protocol::{Progress, Span};
@@ -216,7 +216,11 @@ pub fn FullPage() -> impl IntoView {
                         if matching() {
                             view! { <MatchPanel/> }.into_any()
                         } else {
-                            view! { <SkillsPanel editor=Editor::Cv/> }.into_any()
+                            view! {
+                                <SkillsPanel editor=Editor::Cv/>
+                                <RolesPanel editor=Editor::Cv/>
+                            }
+                                .into_any()
                         }
                     }}
                 </aside>
@@ -225,7 +229,7 @@ pub fn FullPage() -> impl IntoView {
         <footer class="foot">
             <p>
                 <strong>"Private by design: "</strong>
-                "the model runs in this page (WebAssembly, in a worker). After it has loaded, the page makes no network requests: your text never leaves your device, and the next visit works offline."
+                "the model runs in this page (WebAssembly, in a worker). After it and its role data have loaded, the page makes no network requests: your text never leaves your device, and the next visit works offline."
             </p>
             <ModelDetails/>
         </footer>
@@ -922,6 +926,237 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
     }
 }
 
+/// `0.2876` as `29%`.
+fn percent(score: f32) -> String {
+    format!("{:.0}%", (score * 100.0).clamp(0.0, 100.0))
+}
+
+/// A list of skill names with a heading and a Copy button (the role
+/// panels' matched and missing skills).
+fn named_list(
+    title: String,
+    class: &'static str,
+    names: Vec<String>,
+    notice: RwSignal<String>,
+) -> impl IntoView {
+    let empty = names.is_empty();
+    let text = names.join("\n");
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move {
+            notice.set(match dom::copy(&text).await {
+                Ok(()) => "Copied.".into(),
+                Err(e) => e,
+            });
+        });
+    };
+    view! {
+        <div class=format!("role-skills {class}")>
+            <div class="role-skills-head">
+                <h4>{title}</h4>
+                <button type="button" class="small" on:click=copy disabled=empty>"Copy"</button>
+            </div>
+            {if empty {
+                view! { <p class="hint">"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>{names.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                }
+                    .into_any()
+            }}
+        </div>
+    }
+}
+
+/// Where the role data is, when it is not ready; and its credits once it is.
+fn roles_status(data: RolesData) -> impl IntoView {
+    match data {
+        RolesData::Loading => {
+            view! { <p class="hint">"The role data loads after the model…"</p> }.into_any()
+        }
+        RolesData::Failed(message) => view! {
+            <p class="error" role="alert">{format!("Roles are not available: {message}.")}</p>
+        }
+        .into_any(),
+        RolesData::Ready { .. } => ().into_any(),
+    }
+}
+
+#[component]
+fn RoleCredits() -> impl IntoView {
+    let app = state();
+    move || match app.client.roles_data.get() {
+        RolesData::Ready { credits } => Some(view! {
+            <details class="credits">
+                <summary>"Occupations: ESCO v1.1.1 · fields: Nesta · titles and technologies: O*NET 29.2"</summary>
+                <ul>{credits.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+            </details>
+        }),
+        _ => None,
+    }
+}
+
+/// The roles the text fits (ESCO occupations, best first, each with a bar
+/// for its score) and their field; for the chosen role (the first unless
+/// another is picked) the text's skills that support it and its essential
+/// skills the text does not show. Read from the spans already found: no
+/// extra model run (`ToWorker::Roles`).
+#[component]
+pub fn RolesPanel(editor: Editor) -> impl IntoView {
+    let app = state();
+    let roles = app.client.roles(editor);
+    let st = app.editor(editor);
+    let chosen = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(String::new());
+    let id = format!("{}-roles", editor.textarea_id());
+    let heading = id.clone();
+    let detail = Memo::new(move |_| {
+        roles.with(|r| {
+            let list = &r.ranking.roles;
+            chosen
+                .get()
+                .and_then(|u| list.iter().find(|x| x.uri == u))
+                .or_else(|| list.first())
+                .cloned()
+        })
+    });
+    let stale = move || roles.with(|r| st.limited.with(|t| r.text != *t));
+    view! {
+        <section class="roles" aria-labelledby=heading>
+            <h2 id=id>"Roles"</h2>
+            {move || roles_status(app.client.roles_data.get())}
+            {move || {
+                let ready = matches!(app.client.roles_data.get(), RolesData::Ready { .. });
+                let r = roles.get();
+                if !ready {
+                    return ().into_any();
+                }
+                if r.ranking.roles.is_empty() {
+                    let hint = if st.limited.with(|t| t.trim().is_empty()) {
+                        "The roles this text fits appear here."
+                    } else {
+                        "No occupation matches these skills yet."
+                    };
+                    return view! { <p class="hint">{hint}</p> }.into_any();
+                }
+                let best = r.ranking.roles[0].score.max(1e-6);
+                let field = r.ranking.field.clone().map(|f| {
+                    view! {
+                        <p class="field">
+                            "Field: " <strong>{f.sector}</strong> {format!(" — {} ({} of the votes)", f.sub_sector, percent(f.score))}
+                        </p>
+                    }
+                });
+                view! {
+                    {field}
+                    <ol class="role-list" class:stale=stale>
+                        {r
+                            .ranking
+                            .roles
+                            .into_iter()
+                            .map(|role| {
+                                let uri = role.uri.clone();
+                                let pressed = {
+                                    let uri = uri.clone();
+                                    move || detail.with(|d| d.as_ref().is_some_and(|d| d.uri == uri)).to_string()
+                                };
+                                let width = format!("{:.0}%", (role.score / best * 100.0).clamp(2.0, 100.0));
+                                let label = format!(
+                                    "{}, ISCO {}, score {}: show its skills",
+                                    role.title,
+                                    role.isco,
+                                    percent(role.score),
+                                );
+                                view! {
+                                    <li>
+                                        <button
+                                            type="button"
+                                            class="role"
+                                            aria-pressed=pressed
+                                            aria-label=label
+                                            on:click=move |_| chosen.set(Some(uri.clone()))
+                                        >
+                                            <span class="role-title">{role.title.clone()}</span>
+                                            <span class="role-score">{percent(role.score)}</span>
+                                            <span class="role-bar" aria-hidden="true">
+                                                <span class="role-bar-fill" style:width=width></span>
+                                            </span>
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ol>
+                }
+                    .into_any()
+            }}
+            {move || {
+                detail.get().map(|role| {
+                    view! {
+                        <div class="role-detail">
+                            <h3>
+                                {role.title.clone()}
+                                <span class="isco">{format!(" · ISCO-08 {}", role.isco)}</span>
+                            </h3>
+                            <p class="notice" aria-live="polite">{move || notice.get()}</p>
+                            {named_list("In the text".into(), "matched", role.matched.clone(), notice)}
+                            {named_list("Essential, not found".into(), "missing", role.missing.clone(), notice)}
+                            <a class="esco-link" href=role.uri.clone() target="_blank" rel="noopener noreferrer">
+                                "The occupation in ESCO"
+                            </a>
+                        </div>
+                    }
+                })
+            }}
+            <RoleCredits/>
+        </section>
+    }
+}
+
+/// Match mode: the job post's own role, and the CV's fit to it.
+#[component]
+fn MatchRole() -> impl IntoView {
+    let app = state();
+    let job = app.client.roles(Editor::Job);
+    let cv = app.client.roles(Editor::Cv);
+    let notice = RwSignal::new(String::new());
+    let job_role = Memo::new(move |_| job.with(|r| r.ranking.roles.first().cloned()));
+    // The CV's roles report their fit to the job's role.
+    Effect::new(move |_| app.client.set_fit(job_role.get().map(|r| r.uri)));
+    on_cleanup(move || app.client.set_fit(None));
+    view! {
+        <div class="match-role">
+            {move || roles_status(app.client.roles_data.get())}
+            {move || {
+                let role = job_role.get()?;
+                let field = job.with(|r| r.ranking.field.clone());
+                let fit = cv.with(|r| r.fit.clone()).filter(|f| f.uri == role.uri);
+                Some(view! {
+                    <h3>"The job's role"</h3>
+                    <p class="job-role">
+                        <strong>{role.title.clone()}</strong>
+                        {format!(" · ISCO-08 {}", role.isco)}
+                        {field.map(|f| format!(" · {}", f.sector))}
+                    </p>
+                    {match fit {
+                        None => view! { <p class="hint">"Paste a CV to see its fit to this role."</p> }.into_any(),
+                        Some(fit) => view! {
+                            <p class="role-fit">
+                                {format!("Your CV's fit to this role: {}", percent(fit.score))}
+                                <meter min="0" max="1" value=fit.score.to_string() aria-label="The CV's fit to the job's role"></meter>
+                            </p>
+                            <p class="notice" aria-live="polite">{move || notice.get()}</p>
+                            {named_list("Role skills in your CV".into(), "matched", fit.matched, notice)}
+                            {named_list("Essential for the role, not in your CV".into(), "missing", fit.missing, notice)}
+                        }
+                            .into_any(),
+                    }}
+                })
+            }}
+        </div>
+    }
+}
+
 /// The CV against the job post: score, shared, missing and extra skills.
 #[component]
 pub fn MatchPanel() -> impl IntoView {
@@ -991,6 +1226,8 @@ pub fn MatchPanel() -> impl IntoView {
             {list("Missing from the CV", "missing", |m| &m.missing, job)}
             {list("Shared", "shared", |m| &m.shared, cv)}
             {list("Also in the CV", "extra", |m| &m.extra, cv)}
+            <MatchRole/>
+            <RoleCredits/>
         </section>
     }
 }

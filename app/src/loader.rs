@@ -25,6 +25,17 @@ pub const CACHE_NAME: &str = "rolemapper-model-v1";
 /// Where the model lives, relative to the site's base URL.
 pub const MODEL_DIR: &str = "model/";
 
+include!(concat!(env!("OUT_DIR"), "/roles_table.rs"));
+
+/// The role table (`skills/roles/roles.json.gz`), next to the bundle. It
+/// is a file of its own, not a section of the bundle: it is built from the
+/// ESCO, Nesta and O*NET data, not by training, so a new model does not
+/// change it (nor a new table the model); and it loads after the model,
+/// so the first highlight does not wait for it. The build records its
+/// SHA-256 ([`ROLES_SHA256`], app/build.rs): the code that reads it is
+/// built for that table.
+pub const ROLES_FILE: &str = "roles.json.gz";
+
 /// `model/manifest.json`, as `model-export` writes it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Manifest {
@@ -302,6 +313,46 @@ pub async fn load(
         manifest,
         from_cache: false,
     })
+}
+
+/// The role table, from the cache or else the network, used only if its
+/// SHA-256 is the one this build ships ([`ROLES_SHA256`]); a download is
+/// kept in the model's cache (it goes with the bundle when a new model
+/// replaces the cache). Errors are messages for the user.
+pub async fn load_roles(base: &str) -> Result<Vec<u8>, String> {
+    let url = format!("{base}{MODEL_DIR}{ROLES_FILE}");
+    let cache = open_cache().await;
+    if let Some(cache) = &cache {
+        if let Some(resp) = cached(cache, &url).await {
+            if let Ok(bytes) = body_bytes(&resp).await {
+                if bytes.len() as u64 == ROLES_BYTES && sha256_hex(&bytes) == ROLES_SHA256 {
+                    return Ok(bytes);
+                }
+            }
+            let _ = JsFuture::from(cache.delete_with_str(&url)).await;
+        }
+    }
+    let resp = fetch(&url).await.map_err(|e| {
+        format!("the role data could not be downloaded ({e}); check the connection and reload")
+    })?;
+    if !resp.ok() {
+        return Err(format!(
+            "the role data could not be downloaded: {url} answered HTTP {}",
+            resp.status()
+        ));
+    }
+    let bytes = body_bytes(&resp).await?;
+    let sha = sha256_hex(&bytes);
+    if sha != ROLES_SHA256 {
+        return Err(format!(
+            "the role data is damaged or from another build: {} bytes with SHA-256 {sha}, but this page expects {ROLES_BYTES} bytes with {ROLES_SHA256}",
+            bytes.len()
+        ));
+    }
+    if let Some(cache) = &cache {
+        put(cache, &url, &Uint8Array::from(bytes.as_slice())).await;
+    }
+    Ok(bytes)
 }
 
 /// Without the network: the cached manifest and its bundle, if they agree.

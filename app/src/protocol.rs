@@ -10,6 +10,7 @@
 //! id is older than one it has already shown (see [`crate::client`]).
 
 use serde::{Deserialize, Serialize};
+pub use skills::roles::{Field, Ranking, RoleMatch};
 pub use skills::style::StyleChoice;
 
 /// Page → worker.
@@ -27,6 +28,19 @@ pub enum ToWorker {
         text: String,
         #[serde(default)]
         style: StyleChoice,
+    },
+    /// The roles `text` fits, from the skills of its last highlight (no
+    /// model run when it was highlighted just before): the first `top`, and
+    /// with `fit` (an ESCO occupation URI) that occupation's fit too.
+    /// Answered once the role data has loaded ([`FromWorker::RolesReady`]).
+    Roles {
+        id: u64,
+        text: String,
+        #[serde(default)]
+        style: StyleChoice,
+        top: usize,
+        #[serde(default)]
+        fit: Option<String>,
     },
 }
 
@@ -55,6 +69,24 @@ pub enum FromWorker {
     },
     /// Request `id` could not be highlighted.
     HighlightFailed { id: u64, message: String },
+    /// The role data has loaded (after the model); `credits` are its
+    /// sources' attribution lines, which the page shows.
+    RolesReady {
+        occupations: usize,
+        credits: Vec<String>,
+        /// Milliseconds to fetch (or read from the cache), check and index it.
+        ms: f64,
+    },
+    /// The role data could not be loaded: highlighting goes on without roles.
+    RolesFailed { message: String },
+    /// The answer to [`ToWorker::Roles`] `id`.
+    Roles {
+        id: u64,
+        ranking: Ranking,
+        fit: Option<RoleMatch>,
+        /// Worker milliseconds.
+        ms: f64,
+    },
 }
 
 /// Where loading is.
@@ -155,6 +187,33 @@ mod tests {
                 ms: 1.5,
                 tagged: 1,
                 sentences: 2,
+            },
+            FromWorker::Roles {
+                id: 4,
+                ranking: Ranking {
+                    field: Some(Field {
+                        sector: "ict workers".into(),
+                        sub_sector: "software".into(),
+                        score: 0.75,
+                    }),
+                    fields: Vec::new(),
+                    roles: vec![RoleMatch {
+                        uri: "http://data.europa.eu/esco/occupation/x".into(),
+                        title: "data analyst".into(),
+                        isco: "2511".into(),
+                        score: 0.25,
+                        matched: vec!["SQL".into()],
+                        missing: vec!["statistics".into()],
+                        occupation: 0,
+                    }],
+                },
+                fit: None,
+                ms: 0.5,
+            },
+            FromWorker::RolesReady {
+                occupations: 3,
+                credits: vec!["ESCO".into()],
+                ms: 12.0,
             },
         ];
         for m in from {

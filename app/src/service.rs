@@ -6,6 +6,7 @@
 
 use crate::engine::Engine;
 use crate::protocol::{FromWorker, ModelInfo, StyleChoice, ToWorker};
+use skills::roles::RoleModel;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -25,6 +26,8 @@ pub struct Service {
     loading: bool,
     /// Sentences the warm-up put in the cache, dropped at its end.
     warm_up_sentences: Vec<String>,
+    /// The role table, once loaded (after the model).
+    roles: Option<RoleModel>,
 }
 
 impl Service {
@@ -62,6 +65,63 @@ impl Service {
                 message: e.to_string(),
             },
         })
+    }
+
+    /// Answers a roles request; `None` until the model and the role data
+    /// are loaded (the page asks again on [`FromWorker::RolesReady`]).
+    pub fn roles(
+        &mut self,
+        id: u64,
+        text: String,
+        style: StyleChoice,
+        top: usize,
+        fit: Option<String>,
+    ) -> Option<FromWorker> {
+        let text = match crate::client::limited(&text).len() {
+            n if n < text.len() => text[..n].to_owned(),
+            _ => text,
+        };
+        let (engine, model) = (self.engine.as_mut()?, self.roles.as_ref()?);
+        let start = now_ms();
+        Some(
+            match engine.roles(&text, style, model, top.min(50), fit.as_deref()) {
+                Ok((ranking, fit)) => FromWorker::Roles {
+                    id,
+                    ranking,
+                    fit,
+                    ms: now_ms() - start,
+                },
+                Err(e) => FromWorker::HighlightFailed {
+                    id,
+                    message: e.to_string(),
+                },
+            },
+        )
+    }
+
+    /// Reads and indexes the role table (`RoleModel::from_gzip`):
+    /// the message for the page.
+    pub fn load_roles(&mut self, gz: &[u8], started: f64) -> FromWorker {
+        match RoleModel::from_gzip(gz) {
+            Ok(model) => {
+                let table = model.table();
+                let occupations = table.occupations.len();
+                let credits = table.sources.iter().map(|s| s.credit.clone()).collect();
+                self.roles = Some(model);
+                FromWorker::RolesReady {
+                    occupations,
+                    credits,
+                    ms: now_ms() - started,
+                }
+            }
+            Err(e) => FromWorker::RolesFailed {
+                message: format!("the role data cannot be read ({e})"),
+            },
+        }
+    }
+
+    pub fn has_roles(&self) -> bool {
+        self.roles.is_some()
     }
 
     /// Installs the model; returns the answers to the requests that waited.
@@ -182,6 +242,18 @@ pub fn run() {
                         post(&a);
                     }
                 }
+                ToWorker::Roles {
+                    id,
+                    text,
+                    style,
+                    top,
+                    fit,
+                } => {
+                    let answer = service.borrow_mut().roles(id, text, style, top, fit);
+                    if let Some(a) = answer {
+                        post(&a);
+                    }
+                }
                 ToWorker::Load { base } => {
                     if service.borrow_mut().begin_load() {
                         wasm_bindgen_futures::spawn_local(load(service.clone(), base, None));
@@ -289,6 +361,15 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
                     if !service.borrow_mut().warm_up_step(step) {
                         break;
                     }
+                }
+                // Then the role data: the first highlight never waits for it.
+                if !service.borrow().has_roles() {
+                    let started = now_ms();
+                    let msg = match crate::loader::load_roles(&base).await {
+                        Ok(gz) => service.borrow_mut().load_roles(&gz, started),
+                        Err(message) => FromWorker::RolesFailed { message },
+                    };
+                    post(&msg);
                 }
                 return;
             }

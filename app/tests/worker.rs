@@ -195,3 +195,85 @@ async fn the_webcrypto_checksum_is_the_bundles_own() {
     assert!(verify_digest(&recorded, &digest).is_err());
     assert!(Engine::from_bundle(&damaged).is_err());
 }
+
+/// The role table the site ships.
+static ROLES: &[u8] = include_bytes!("../../skills/roles/roles.json.gz");
+
+/// The worker's roles come from its sentence cache and are what
+/// `rolemapper roles` computes from the same spans
+/// (`RoleModel::evidence_by_sentence`, then `rank`), as the text changes;
+/// a role's fit is its ranked score.
+#[wasm_bindgen_test]
+fn roles_from_the_sentence_cache_are_the_clis() {
+    use skills::roles::RoleModel;
+    let model = RoleModel::from_gzip(ROLES).unwrap();
+    let h = highlighter();
+    let mut e = engine();
+    let texts = [
+        TEXT.to_owned(),
+        TEXT.replace(
+            "• machine learning",
+            "• machine learning, SQL and data analysis",
+        ),
+        "Senior data analyst.\nSQL, Tableau and Python; statistics and data visualisation."
+            .to_owned(),
+    ];
+    for text in &texts {
+        e.highlight(text, StyleChoice::Auto).unwrap();
+        let spans = h.highlight(text).unwrap();
+        let evidence =
+            model.evidence_by_sentence(text, &h.splitter.split(text), &spans, h.linker.as_ref());
+        let expected = model.rank(&evidence, 5);
+        assert!(!expected.roles.is_empty(), "{text:?} has roles");
+        let second = expected.roles.get(1).unwrap_or(&expected.roles[0]).clone();
+        let (ranking, fit) = e
+            .roles(text, StyleChoice::Auto, &model, 5, Some(&second.uri))
+            .unwrap();
+        assert_eq!(ranking, expected, "{text:?}");
+        assert_eq!(fit.as_ref(), Some(&second));
+    }
+    // Without a highlight first, the roles request tags the text itself.
+    let fresh = "Warehouse operative: forklift truck, stock control.";
+    let (ranking, _) = Engine::new(highlighter())
+        .roles(fresh, StyleChoice::Auto, &model, 3, None)
+        .unwrap();
+    let spans = h.highlight(fresh).unwrap();
+    let evidence =
+        model.evidence_by_sentence(fresh, &h.splitter.split(fresh), &spans, h.linker.as_ref());
+    assert_eq!(ranking, model.rank(&evidence, 3));
+}
+
+/// Roles are answered once the model and the role data are loaded; a
+/// damaged table is refused with a message and highlighting goes on.
+#[wasm_bindgen_test]
+fn roles_wait_for_the_role_data_and_a_damaged_table_is_refused() {
+    let mut s = Service::new();
+    s.ready(engine());
+    assert!(s
+        .roles(1, TEXT.into(), StyleChoice::Auto, 5, None)
+        .is_none());
+    match s.load_roles(&ROLES[..ROLES.len() / 2], 0.0) {
+        FromWorker::RolesFailed { message } => {
+            assert!(message.contains("role data"), "{message}")
+        }
+        other => panic!("a truncated table loaded: {other:?}"),
+    }
+    assert!(!s.has_roles());
+    assert!(s.highlight(2, TEXT.into(), StyleChoice::Auto).is_some());
+    match s.load_roles(ROLES, 0.0) {
+        FromWorker::RolesReady {
+            occupations,
+            credits,
+            ..
+        } => {
+            assert!(occupations > 1000, "{occupations} occupations");
+            assert!(credits.iter().any(|c| c.contains("ESCO")));
+            assert!(credits.iter().any(|c| c.contains("O*NET")));
+        }
+        other => panic!("the table did not load: {other:?}"),
+    }
+    match s.roles(3, TEXT.into(), StyleChoice::Auto, 5, None) {
+        Some(FromWorker::Roles { id: 3, ranking, .. }) => assert!(!ranking.roles.is_empty()),
+        other => panic!("expected roles, got {other:?}"),
+    }
+}

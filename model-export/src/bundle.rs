@@ -292,3 +292,36 @@ pub fn describe(b: &Bundle, file_size: u64, file_sha256: &str) -> String {
     }
     s
 }
+
+/// Writes a bundle back out as a model folder: `config.json` (the encoder),
+/// `tagger.json`, `tokenizer.json` and `model.safetensors` with every tensor
+/// dequantized to f32 (a quantized tensor comes back as its quantized
+/// values). `rolemapper train --init` starts from such a folder. Returns the
+/// number of tensors written.
+pub fn unpack(bundle: &Bundle, out: &Path) -> Result<usize> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut tensors = HashMap::new();
+    for (name, t) in &bundle.tensors {
+        let f = t
+            .dequantize(&Device::Cpu)
+            .with_context(|| format!("dequantizing {name}"))?
+            .to_dtype(DType::F32)?;
+        tensors.insert(name.clone(), f);
+    }
+    let write = |file: &str, text: String| {
+        std::fs::write(out.join(file), text)
+            .with_context(|| format!("writing {}", out.join(file).display()))
+    };
+    write(
+        "config.json",
+        serde_json::to_string_pretty(&bundle.config.encoder)? + "\n",
+    )?;
+    write(
+        "tagger.json",
+        serde_json::to_string_pretty(&bundle.config)? + "\n",
+    )?;
+    write("tokenizer.json", bundle.tokenizer_json.clone())?;
+    candle_core::safetensors::save(&tensors, out.join("model.safetensors"))
+        .with_context(|| format!("writing {}", out.join("model.safetensors").display()))?;
+    Ok(tensors.len())
+}

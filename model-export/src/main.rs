@@ -65,6 +65,16 @@ enum Command {
         /// Bundle file.
         bundle: PathBuf,
     },
+    /// Bundle → model folder (config.json, tagger.json, tokenizer.json, and model.safetensors
+    /// with every tensor dequantized to f32), e.g. to continue training a shipped model
+    /// (`rolemapper train --init FOLDER`). Quantized weights come back as their quantized values.
+    Unpack {
+        /// Bundle file.
+        bundle: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -150,6 +160,12 @@ fn run() -> Result<()> {
                 output.display(),
                 size as f64 / 1e6
             );
+        }
+        Command::Unpack { bundle, output } => {
+            let b = Bundle::read_file(&bundle)
+                .with_context(|| format!("{} cannot be used", bundle.display()))?;
+            let n = model_export::bundle::unpack(&b, &output)?;
+            println!("{n} tensors (f32) written to {}", output.display());
         }
         Command::Inspect { bundle } => {
             let bytes =

@@ -428,6 +428,17 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Appends the evidence of a sentence that starts at byte `offset` of
+    /// the text (its titles' ranges are moved there).
+    pub fn append(&mut self, sentence: &Evidence, offset: usize) {
+        self.mentions.extend_from_slice(&sentence.mentions);
+        self.titles
+            .extend(sentence.titles.iter().map(|t| TitleMatch {
+                bytes: t.bytes.start + offset..t.bytes.end + offset,
+                title: t.title,
+            }));
+    }
+
     /// Mentions of canonical skill names (no phrase as written).
     pub fn from_skills<S: AsRef<str>>(skills: &[S]) -> Self {
         Self {
@@ -453,7 +464,7 @@ pub struct TitleMatch {
 }
 
 /// The answer for one text: the field, and the best roles first.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ranking {
     /// The winning sector; `None` when no role matched.
     pub field: Option<Field>,
@@ -463,7 +474,7 @@ pub struct Ranking {
 }
 
 /// A field: a sector and its best-voted sub-sector.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     pub sector: String,
     pub sub_sector: String,
@@ -472,7 +483,7 @@ pub struct Field {
 }
 
 /// One ranked occupation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleMatch {
     /// ESCO occupation URI.
     pub uri: String,
@@ -486,7 +497,8 @@ pub struct RoleMatch {
     pub matched: Vec<String>,
     /// Its essential skills the text does not show, most specific first.
     pub missing: Vec<String>,
-    /// Index of the occupation in the table.
+    /// Index of the occupation in the table (not serialized: a ranking
+    /// read back from JSON has 0 here).
     #[serde(skip)]
     pub occupation: u32,
 }
@@ -838,6 +850,54 @@ impl RoleModel {
         }
     }
 
+    /// [`RoleModel::evidence`] of each sentence (`sentences`: byte ranges
+    /// of `text`, in order, as `SentenceSplitter::split` gives them) with
+    /// the spans inside it, concatenated ([`Evidence::append`]). This is
+    /// what `rolemapper roles` and the app rank: the app keeps each
+    /// sentence's evidence with its cached spans, so that a keystroke
+    /// re-ranks without reading the whole text again. Spans across
+    /// sentences (none from the highlighter) are left out.
+    pub fn evidence_by_sentence(
+        &self,
+        text: &str,
+        sentences: &[Range<usize>],
+        spans: &[SkillSpan],
+        linker: Option<&Linker>,
+    ) -> Evidence {
+        let mut out = Evidence::default();
+        for r in sentences {
+            let inside: Vec<SkillSpan> = spans
+                .iter()
+                .filter(|s| r.start <= s.bytes.start && s.bytes.end <= r.end)
+                .map(|s| SkillSpan {
+                    bytes: s.bytes.start - r.start..s.bytes.end - r.start,
+                    skill: s.skill.clone(),
+                    score: s.score,
+                })
+                .collect();
+            let Some(sentence) = text.get(r.clone()) else {
+                continue;
+            };
+            out.append(&self.evidence(sentence, &inside, linker), r.start);
+        }
+        out
+    }
+
+    /// The occupation with this ESCO URI (full, or the id after
+    /// [`OCCUPATION_URI_PREFIX`]) scored against the evidence as
+    /// [`RoleModel::rank`] scores it, with its matched and missing skills
+    /// (score 0 when nothing in the text supports it); `None` for an
+    /// unknown URI. The app shows a CV's fit to the job post's role.
+    pub fn fit(&self, evidence: &Evidence, uri: &str) -> Option<RoleMatch> {
+        let id = uri.strip_prefix(OCCUPATION_URI_PREFIX).unwrap_or(uri);
+        let o = self.table.occupations.iter().position(|o| o.uri == id)? as u32;
+        let text = self.text_terms(evidence);
+        let score = self
+            .scores(evidence, &text, 1)
+            .map_or(0.0, |s| s.score[o as usize]);
+        Some(self.role(o, score, &text))
+    }
+
     /// The text's known terms with their counts, and each mention's.
     fn text_terms(&self, evidence: &Evidence) -> TextTerms {
         let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
@@ -1079,7 +1139,12 @@ impl RoleModel {
                     .filter(|t| in_text(t))
                     .map(|&t| self.specificity(t))
                     .sum();
-                total == 0.0 || shown < 0.5 * total
+                if total == 0.0 {
+                    // Terms that every occupation has: missing unless shown.
+                    ts.is_empty() || !ts.iter().all(in_text)
+                } else {
+                    shown < 0.5 * total
+                }
             })
             .collect();
         missing.sort_by(|&a, &b| {
@@ -1407,6 +1472,50 @@ mod tests {
             titles,
             ..Evidence::from_skills(skills)
         }
+    }
+
+    #[test]
+    fn a_roles_fit_is_its_ranked_score_and_sentences_add_up() {
+        let m = RoleModel::new(tiny_table()).unwrap();
+        let e = ev(&["SQL", "Python", "statistics", "communication"], vec![]);
+        let ranking = m.rank(&e, 10);
+        assert!(ranking.roles.len() >= 3);
+        for role in &ranking.roles {
+            let fit = m.fit(&e, &role.uri).unwrap();
+            assert_eq!(&fit, role, "fit and rank agree on {}", role.title);
+            // The id after the prefix names it too.
+            let id = role.uri.strip_prefix(OCCUPATION_URI_PREFIX).unwrap();
+            assert_eq!(m.fit(&e, id).unwrap().title, role.title);
+        }
+        // The nurse shares only "communication", which every occupation
+        // has (no specificity): a fit of 0 that does not count it as
+        // support, but does not call it missing either; an unknown URI has
+        // no fit.
+        let nurse = m.fit(&e, "c").unwrap();
+        assert_eq!((nurse.score, nurse.matched.len()), (0.0, 0));
+        assert_eq!(nurse.missing, ["administer medication", "wound care"]);
+        assert!(m.fit(&e, "nobody").is_none());
+        let none = m.fit(&Evidence::default(), "a").unwrap();
+        assert_eq!((none.score, none.matched.len()), (0.0, 0));
+
+        // Per sentence: the same mentions in order, titles moved to the text.
+        let text = "Data analyst. SQL and Python.";
+        let spans = [
+            SkillSpan {
+                bytes: 14..17,
+                skill: Some("SQL".into()),
+                score: 1.0,
+            },
+            SkillSpan {
+                bytes: 22..28,
+                skill: Some("Python".into()),
+                score: 1.0,
+            },
+        ];
+        let by_sentence = m.evidence_by_sentence(text, &[0..13, 14..29], &spans, None);
+        let whole = m.evidence(text, &spans, None);
+        assert_eq!(by_sentence, whole);
+        assert_eq!(m.rank(&by_sentence, 3), m.rank(&whole, 3));
     }
 
     #[test]

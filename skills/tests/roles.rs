@@ -32,7 +32,9 @@ fn roles() -> &'static RoleModel {
 fn rank(text: &str, top: usize) -> skills::roles::Ranking {
     let h = highlighter();
     let spans = h.highlight(text).unwrap();
-    roles().rank(&roles().evidence(text, &spans, h.linker.as_ref()), top)
+    let evidence =
+        roles().evidence_by_sentence(text, &h.splitter.split(text), &spans, h.linker.as_ref());
+    roles().rank(&evidence, top)
 }
 
 /// The ranked roles as (ISCO code, title), for failure messages.

@@ -11,6 +11,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, rmSync, copyFileSync, symlinkSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ROOT, DIST, OUT, CHROMIUM, ARGS, freePort, serve, stop } from './harness.mjs';
@@ -28,6 +29,20 @@ const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>
 
 mkdirSync(OUT, { recursive: true });
 const metrics = {};
+
+// `rolemapper roles` on a text, with the shipped model and role table: the
+// page must rank as the CLI does (the same Rust, native here, wasm there).
+// scripts/e2e.sh builds the binary (debug, as scripts/test.sh's tests do).
+const ROLEMAPPER = process.env.ROLEMAPPER || path.join(ROOT, 'target/debug/rolemapper');
+function rolesCli(text, top = 10) {
+  const file = path.join(OUT, 'roles-input.txt');
+  writeFileSync(file, text);
+  const out = execFileSync(ROLEMAPPER, ['roles', '--top', String(top), file], { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n')[0]);
+}
+// The page shows a score as a whole percent (Rust's `{:.0}` of score × 100);
+// the CLI prints it to four decimals.
+const samePercent = (shown, score) => Math.abs(Number(shown.replace('%', '')) - score * 100) <= 0.51;
 const step = (s) => console.log(`\n== ${s}`);
 
 /** Marks in an editor's backdrop, with the textarea's text at their offsets. */
@@ -211,6 +226,11 @@ try {
   console.log('   int8 kernel:', kernel);
   assert.equal(kernel, 'relaxed-simd', 'the worker computes with relaxed SIMD');
   metrics.marked_characters = found.reduce((n, m) => n + m.text.length, 0);
+  // The role data loads after the model (one more verified, cached file).
+  await page.waitForSelector('.role-list .role', { timeout: 30_000 });
+  metrics.roles_ready_ms = await page.evaluate(() => Number(performance.getEntriesByType('mark')
+    .find((m) => m.name.startsWith('rm-roles-ready:')).name.split(':')[1]));
+  console.log(`   role data ready (${metrics.roles_ready_ms} ms in the worker)`);
   await shot(page, '01-first-highlight');
 
   step('the CSP is enforced: an injected inline script does not run');
@@ -224,7 +244,7 @@ try {
   assert.equal(inlineRan, false, 'inline script is blocked');
   problems.length = 0; // the CSP report of that attempt is expected
 
-  step('no request leaves the page after the model has loaded');
+  step('no request leaves the page after the model and the role data have loaded');
   const after = [];
   const onRequest = (r) => after.push(r.url());
   context.on('request', onRequest);
@@ -322,6 +342,35 @@ try {
   assert.match(tip, /Python.*% confidence/);
   await shot(page, '02-skills-panel-tooltip');
 
+  step('the roles panel: the CLI\'s ranking, a chosen role\'s skills');
+  await page.getByRole('button', { name: 'Sample CV' }).click();
+  await page.waitForFunction(() => document.getElementById('editor-cv').value.startsWith('Alex Morgan'));
+  await idle();
+  await page.waitForSelector('.role-list:not(.stale) .role', { timeout: 20_000 });
+  {
+    const text = await page.locator('#editor-cv').inputValue();
+    const cli = rolesCli(text);
+    const titles = await page.locator('.role-list .role-title').allTextContents();
+    const scores = await page.locator('.role-list .role-score').allTextContents();
+    const field = await page.locator('.roles .field strong').textContent();
+    console.log(`   field: ${field}; roles: ${titles.slice(0, 5).map((t, i) => `${t} ${scores[i]}`).join(', ')}`);
+    assert.deepEqual(titles, cli.roles.map((r) => r.title), 'the page ranks the roles as rolemapper roles does');
+    cli.roles.forEach((r, i) => assert.ok(samePercent(scores[i], r.score), `${r.title}: ${scores[i]} vs ${r.score}`));
+    assert.equal(field, cli.field.sector);
+    // The first role is shown; picking the second shows its skills.
+    assert.equal(await page.locator('.role[aria-pressed="true"] .role-title').textContent(), cli.roles[0].title);
+    await page.locator('.role-list .role').nth(1).click();
+    assert.equal(await page.locator('.role[aria-pressed="true"] .role-title').textContent(), cli.roles[1].title);
+    assert.match(await page.locator('.role-detail h3').textContent(), new RegExp(`^${cli.roles[1].title}`));
+    assert.deepEqual(await page.locator('.role-skills.matched li').allTextContents(), cli.roles[1].matched);
+    assert.deepEqual(await page.locator('.role-skills.missing li').allTextContents(), cli.roles[1].missing);
+    assert.ok(cli.roles[1].missing.length > 0, 'the role has essential skills the CV lacks');
+    await page.locator('.role-skills.missing button', { hasText: 'Copy' }).click();
+    await page.waitForFunction(() => document.querySelector('.role-detail .notice').textContent.length > 0);
+    metrics.roles_panel = { field, roles: titles.length, first: titles[0] };
+    await shot(page, '02b-roles-panel');
+  }
+
   step('pasted HTML is plain text');
   await page.locator('#editor-cv').fill(XSS);
   await page.waitForFunction(() => document.querySelector('#editor-cv-backdrop').textContent.includes('<script>'));
@@ -348,6 +397,18 @@ try {
   assert.match(score, /^\d+%$/);
   assert.ok(shared.length > 0 && missing.length > 0);
   metrics.example_match = { score, shared: shared.length, missing: missing.length };
+  // The job post's own role (the CLI's first for its text) and the CV's fit to it.
+  await page.waitForFunction(() => document.querySelector('.role-fit'), null, { timeout: 20_000 });
+  {
+    const cli = rolesCli(await page.locator('#editor-job').inputValue(), 1);
+    const jobRole = await page.locator('.job-role strong').textContent();
+    const fit = await page.locator('.role-fit').textContent();
+    console.log(`   the job's role: ${jobRole}; ${fit}`);
+    assert.equal(jobRole, cli.roles[0].title);
+    assert.match(fit, /fit to this role: \d+%/);
+    assert.ok(await page.locator('.match-role .role-skills.missing h4').count() === 1);
+    metrics.example_match.job_role = jobRole;
+  }
   // Undo brings back the previous text (examples are typed in, not set).
   await shot(page, '04-match-mode');
   for (const label of ['Digital marketing job', 'Frontend job', 'Legal job', 'Warehouse job']) {
@@ -572,6 +633,8 @@ try {
   metrics.offline_visit_load_to_first_highlight_ms = await firstHighlightMs(page);
   assert.match(await page.locator('.status').textContent(), /from this browser's cache/);
   assert.ok((await marks(page)).some((m) => m.text === 'Python'));
+  // The role data comes from the worker's cache too.
+  await page.waitForSelector('.role-list .role', { timeout: 30_000 });
   await shot(page, '08-offline');
   await context.setOffline(false);
   server = await serve(port);

@@ -832,7 +832,8 @@ pub fn json_line(
     explain: bool,
 ) -> Result<String> {
     let spans = h.highlight(text)?;
-    let evidence = roles.evidence(text, &spans, h.linker.as_ref());
+    let evidence =
+        roles.evidence_by_sentence(text, &h.splitter.split(text), &spans, h.linker.as_ref());
     let shown = explain.then(|| {
         let titles: Vec<_> = evidence
             .titles

@@ -26,6 +26,7 @@ use skills::highlight::{Highlighter, Linker, SkillSpan};
 use skills::lexicon::{phrase_key, Lexicon};
 use skills::matcher::PhraseMatcher;
 use skills::roles::{Evidence, RoleModel, ScoreConfig};
+use skills::text::SentenceSplitter;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -346,17 +347,19 @@ fn accuracy(
     a
 }
 
-/// The evidence of each doc, as `rolemapper roles` and the app find it:
-/// its spans and, with a linker, the lexicon phrases outside them.
+/// The evidence of each doc, as `rolemapper roles` and the app find it
+/// (sentence by sentence, [`RoleModel::evidence_by_sentence`]): its spans
+/// and, with a linker, the lexicon phrases outside them.
 pub fn evidence(
     roles: &RoleModel,
     docs: &[&Doc],
     spans: &[&Vec<SkillSpan>],
     linker: Option<&Linker>,
 ) -> Vec<Evidence> {
+    let splitter = SentenceSplitter::new();
     docs.iter()
         .zip(spans)
-        .map(|(d, s)| roles.evidence(&d.text, s, linker))
+        .map(|(d, s)| roles.evidence_by_sentence(&d.text, &splitter.split(&d.text), s, linker))
         .collect()
 }
 
