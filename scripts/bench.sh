@@ -11,6 +11,16 @@
 # BENCH_OUT puts the report elsewhere; BENCH_CHECKPOINT and BENCH_DATA (below)
 # the inputs it makes; BENCH_SENTENCES (256) and BENCH_REPEAT (2) size a full run.
 #
+# CPU profiles (tests/bench/profiles.mjs): the browser part runs under each of
+# as-is (the machine as it is) and no-avx-vnni (Chromium with
+# --js-flags=--no-enable-avx-vnni), the app part under those and throttle-4x
+# (DevTools CPU throttling, rate 4), one after the other in the same run;
+# BENCH_PROFILES="as-is no-avx-vnni" picks some (default: all). Results:
+# browser.json and e2e.json for as-is (the headline figures), browser.NAME.json
+# and e2e.NAME.json for the others; $R/profiles.tsv lists them. Smoke mode runs
+# as-is, and no-avx-vnni for two browser engines only (with BENCH_PROFILES: the
+# browser part's first profile runs every engine, its others those two).
+#
 # Makes every input it needs from the registries and ../shared/data
 # (ROLEMAPPER_SHARED_DATA), each step skipping itself when already done:
 # - the converted checkpoint runs/minilm-distilbert (BENCH_CHECKPOINT), from
@@ -57,6 +67,28 @@ TORCH_PIN="torch==2.15.0"
 ORT_WEB=1.30.0
 BUNDLE=public/model/rolemapper.gguf
 SKIP=",${BENCH_SKIP:-},"
+BROWSER_PROFILES_ALL="as-is no-avx-vnni"           # as in tests/bench/profiles.mjs
+APP_PROFILES_ALL="as-is no-avx-vnni throttle-4x"
+SMOKE_PROFILE_ENGINES=candle_int8,ort_web_int8_dynamic   # smoke: the browser part's other profiles
+# CPU profiles wanted: BENCH_PROFILES, else all (smoke mode: as-is, and
+# no-avx-vnni for the browser part).
+if [ -n "${BENCH_PROFILES:-}" ]; then
+  WANT_BROWSER=$BENCH_PROFILES WANT_APP=$BENCH_PROFILES
+elif [ "$SMOKE" = 1 ]; then
+  WANT_BROWSER="as-is no-avx-vnni" WANT_APP="as-is"
+else
+  WANT_BROWSER=$BROWSER_PROFILES_ALL WANT_APP=$APP_PROFILES_ALL
+fi
+for p in ${BENCH_PROFILES:-}; do
+  if [[ " $APP_PROFILES_ALL " != *" $p "* ]]; then
+    echo "bench: unknown CPU profile '$p' in BENCH_PROFILES (known: $APP_PROFILES_ALL)" >&2
+    exit 2
+  fi
+done
+# Those of a part, in the part's order (as-is first: the headline figures).
+profiles_of() { local p out=(); for p in $1; do [[ " $2 " != *" $p "* ]] || out+=("$p"); done; echo "${out[*]}"; }
+BROWSER_PROFILES=$(profiles_of "$BROWSER_PROFILES_ALL" "$WANT_BROWSER")
+APP_PROFILES=$(profiles_of "$APP_PROFILES_ALL" "$WANT_APP")
 NICE="nice -n 10"
 if [ $SMOKE = 1 ]; then
   # One tiny iteration of everything; the numbers mean nothing.
@@ -123,8 +155,9 @@ show_log() {
 # that runs (or cannot) starts from no results; one left out by BENCH_SKIP
 # keeps an earlier run's, which the report then shows.
 declare -A FILES=([accuracy]="accuracy.json" [native]="native.jsonl tagger-cli.jsonl torch-check.json"
-  [train]="train.txt torch-train.json" [browser]="browser.json" [app]="e2e.json")
+  [train]="train.txt torch-train.json" [browser]="browser.json browser.*.json" [app]="e2e.json e2e.*.json")
 : > "$R/skipped.tsv"
+touch "$R/profiles.tsv"
 declare -A RUNS=()
 for p in accuracy native train browser app; do
   if [[ $SKIP == *",$p,"* ]]; then
@@ -132,7 +165,7 @@ for p in accuracy native train browser app; do
     printf '%s\tleft out by BENCH_SKIP%s\n' "$p" "$kept" >> "$R/skipped.tsv"
   else
     RUNS[$p]=1
-    for f in ${FILES[$p]}; do rm -f "$R/$f"; done
+    for f in ${FILES[$p]}; do rm -f "$R"/$f; done
   fi
 done
 wanted() { [ -n "${RUNS[$1]:-}" ]; }
@@ -144,6 +177,19 @@ skip_part() {
 if [ $SMOKE = 1 ]; then
   printf 'pytorch\tskipped in smoke mode (no torch in the venv)\n' >> "$R/skipped.tsv"
 fi
+# $R/profiles.tsv: part, CPU profile, its results file; a part that runs
+# replaces its lines, one left out keeps them with its figures.
+result_file() { if [ "$2" = as-is ]; then echo "$1.json"; else echo "$1.$2.json"; fi; }
+for p in browser app; do
+  if wanted $p; then
+    if [ $p = browser ]; then profs=$BROWSER_PROFILES file=browser; else profs=$APP_PROFILES file=e2e; fi
+    { grep -v "^$p"$'\t' "$R/profiles.tsv" || true
+      for prof in $profs; do printf '%s\t%s\t%s\n' $p $prof "$(result_file $file $prof)"; done
+    } > "$R/profiles.tsv.new"
+    mv "$R/profiles.tsv.new" "$R/profiles.tsv"
+    if [ -z "$profs" ]; then skip_part $p "none of its CPU profiles in BENCH_PROFILES (${BENCH_PROFILES:-})"; fi
+  fi
+done
 
 # --- inputs ---------------------------------------------------------------
 # Sentences: SkillSpan test when ../shared/data has it, else app/examples.
@@ -346,35 +392,58 @@ fi
 
 # --- browser --------------------------------------------------------------
 if wanted browser; then
-  log "browser: candle-wasm vs onnxruntime-web in headless Chromium"
-  step browser node tests/bench/browser.mjs $R/browser.json
+  for prof in $BROWSER_PROFILES; do
+    only=()
+    # Smoke mode: the headline profile (the first) runs everything, the others two engines.
+    if [ $SMOKE = 1 ] && [ $prof != "${BROWSER_PROFILES%% *}" ]; then only=(env BENCH_ONLY=$SMOKE_PROFILE_ENGINES); fi
+    log "browser ($prof profile): candle-wasm vs onnxruntime-web in headless Chromium"
+    step browser-$prof "${only[@]}" node tests/bench/browser.mjs --profile $prof $R/$(result_file browser $prof)
+  done
 fi
 
 # --- app figures from the end-to-end harness -------------------------------
 if wanted app; then
-  log "app: scripts/e2e-bench.sh (builds dist/ when it is missing)"
-  # It writes its figures to target/e2e-artifacts/bench.json.
-  rm -f target/e2e-artifacts/bench.json
-  if [ $SMOKE = 1 ]; then
-    step app scripts/e2e-bench.sh
-    cp target/e2e-artifacts/bench.json $R/e2e.json
-  elif scripts/e2e-bench.sh > $LOGS/app.log 2>&1; then
-    cp target/e2e-artifacts/bench.json $R/e2e.json
-  else
-    # A long run keeps its other parts' figures.
-    log "warning: scripts/e2e-bench.sh failed; the last lines of $LOGS/app.log:"
-    tail -n 30 $LOGS/app.log | sed 's/^/    /' >&2
-    printf 'app\tscripts/e2e-bench.sh failed: %s\n' "$(grep -v '^\s*$' $LOGS/app.log | tail -n 1)" >> "$R/skipped.tsv"
-  fi
+  for prof in $APP_PROFILES; do
+    log "app ($prof profile): scripts/e2e-bench.sh (builds dist/ when it is missing)"
+    # It writes its figures to target/e2e-artifacts/bench.json (bench.PROFILE.json).
+    art=target/e2e-artifacts/$(result_file bench $prof)
+    rm -f $art
+    if [ $SMOKE = 1 ]; then
+      step app-$prof scripts/e2e-bench.sh --profile $prof
+      cp $art $R/$(result_file e2e $prof)
+    elif scripts/e2e-bench.sh --profile $prof > $LOGS/app-$prof.log 2>&1; then
+      cp $art $R/$(result_file e2e $prof)
+    else
+      # A long run keeps its other parts' (and profiles') figures.
+      log "warning: scripts/e2e-bench.sh --profile $prof failed; the last lines of $LOGS/app-$prof.log:"
+      tail -n 30 $LOGS/app-$prof.log | sed 's/^/    /' >&2
+      printf 'app/%s\tscripts/e2e-bench.sh --profile %s failed: %s\n' $prof $prof \
+        "$(grep -v '^\s*$' $LOGS/app-$prof.log | tail -n 1)" >> "$R/skipped.tsv"
+    fi
+  done
 fi
 
 # --- report ---------------------------------------------------------------
 pyversion() { $PY -c "import $1; print($1.__version__)" 2>/dev/null || echo "not installed"; }
+# The CPU's flags that decide the int8 kernels' instructions, those present.
+cpu_flags() {
+  local f out=() have
+  have=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+  for f in ssse3 sse4_1 avx2 avx512f avx512bw avx512_vnni avx_vnni amx_int8; do
+    if [[ $have == *" $f "* ]]; then out+=("$f"); fi
+  done
+  echo "${out[*]:-none of ssse3 sse4_1 avx2 avx512f avx512bw avx512_vnni avx_vnni amx_int8}"
+}
+# V8's own CPU features line in this Chromium (what its wasm code may use), under a profile's flags.
+v8_features() { $NICE node tests/bench/profiles.mjs v8-cpu-features "$1" 2>/dev/null || echo "unknown (no node or Chromium)"; }
 cat > $R/machine.json <<JSON
 {
   "mode": "$([ $SMOKE = 1 ] && echo "smoke (one tiny iteration per part; the numbers mean nothing)" || echo full)",
   "cpu": "$(lscpu | sed -n 's/^Model name: *//p' | head -1)",
   "cores": $(nproc),
+  "cpu_flags": "$(cpu_flags)",
+  "v8_cpu_features": "$(v8_features as-is)",
+  "v8_cpu_features_no_avx_vnni": "$(v8_features no-avx-vnni)",
   "rustc": "$(rustc --version)",
   "candle": "$(grep -A1 '^name = "candle-core"' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')",
   "chromium": "$(/usr/bin/chromium --version 2>/dev/null | head -1)",

@@ -192,11 +192,7 @@ impl Engine {
     /// Tags the sentences of `text` that are not cached (each once) and
     /// marks every sentence used: the style read, the sentences, and how
     /// many were tagged.
-    fn tag(
-        &mut self,
-        text: &str,
-        choice: StyleChoice,
-    ) -> Result<Tagging, HighlightError> {
+    fn tag(&mut self, text: &str, choice: StyleChoice) -> Result<Tagging, HighlightError> {
         self.clock += 1;
         let style = self.highlighter.style_of(text, choice);
         let sentences = self.splitter.split(text);

@@ -452,13 +452,19 @@ impl Int8Matrix {
             return;
         }
         let (xp, sx, _) = quantize_as::<i8>(x, self.k, TR, INPUT_MAX);
+        let split = RELAXED_SPLIT.load(std::sync::atomic::Ordering::Relaxed);
         let groups = rows.div_ceil(TR);
         let np = n.div_ceil(TC) * TC;
         let mut sums = vec![0i32; groups * TR * np];
         for p in 0..np / TC {
             let wp = &w[p * TC * kp..(p + 1) * TC * kp];
             for g in 0..groups {
-                let [r01, r23] = tile_relaxed(&xp[g * TR * kp..(g + 1) * TR * kp], wp, kp);
+                let xg = &xp[g * TR * kp..(g + 1) * TR * kp];
+                let [r01, r23] = if split {
+                    tile_relaxed::<false>(xg, wp, kp)
+                } else {
+                    tile_relaxed::<true>(xg, wp, kp)
+                };
                 let at = g * TR * np + p * TC;
                 let dst = &mut sums[at..at + 3 * np + TC];
                 // SAFETY: each store writes two i32 at the start of row
@@ -602,12 +608,65 @@ fn block_pairs(pair_bytes: usize) -> usize {
 /// Weight pairs per wide tile: 4 rows × 8 outputs.
 const WIDE: usize = 4;
 
-/// The int8 kernel this build uses on this CPU: `relaxed-simd` or
-/// `simd128` in wasm, `avx512-vnni` or `sse2` on x86-64, else `portable`.
+/// Whether the relaxed SIMD kernel uses its split form (see
+/// [`tile_relaxed`]); set by [`choose_kernel`] or [`use_relaxed_split`].
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+static RELAXED_SPLIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Picks, where a build has more than one way to the same integer sums,
+/// the faster on this machine by timing each on a product of a
+/// transformer's size (`now`: a clock in milliseconds, e.g.
+/// `performance.now`); a few milliseconds. Every way gives bit-identical outputs,
+/// so it may run at any time, e.g. after the model has loaded. Returns
+/// [`kernel_name`]. Today: the relaxed SIMD build's fused and split dot
+/// products ([`tile_relaxed`]); elsewhere nothing to choose.
+pub fn choose_kernel(now: &dyn Fn() -> f64) -> &'static str {
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    {
+        let (rows, n, k) = (64, 256, 768);
+        let w: Vec<f32> = (0..n * k)
+            .map(|i| ((i as u64 * 7919) % 255) as f32 / 127.0 - 1.0)
+            .collect();
+        let x: Vec<f32> = (0..rows * k)
+            .map(|i| ((i as u64 * 104_729) % 251) as f32 / 125.0 - 1.0)
+            .collect();
+        let (m, bias) = (Int8Matrix::from_f32(&w, n, k), vec![0f32; n]);
+        let mut best = [f64::INFINITY; 2];
+        for _ in 0..3 {
+            for split in [false, true] {
+                use_relaxed_split(split);
+                let t = now();
+                std::hint::black_box(m.matmul(std::hint::black_box(&x), &bias));
+                best[split as usize] = best[split as usize].min(now() - t);
+            }
+        }
+        // The fused form unless the split one is clearly faster.
+        use_relaxed_split(best[1] < 0.95 * best[0]);
+    }
+    let _ = now;
+    kernel_name()
+}
+
+/// Makes the relaxed SIMD kernel use its split form (`true`) or the fused
+/// one (tests and benchmarks; [`choose_kernel`] picks by timing). No effect
+/// in other builds.
+pub fn use_relaxed_split(split: bool) {
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    RELAXED_SPLIT.store(split, std::sync::atomic::Ordering::Relaxed);
+    let _ = split;
+}
+
+/// The int8 kernel this build uses on this CPU: `relaxed-simd` (fused dot
+/// products), `relaxed-simd-split` (see [`tile_relaxed`]) or `simd128` in
+/// wasm, `avx512-vnni` or `sse2` on x86-64, else `portable`.
 pub fn kernel_name() -> &'static str {
     match Kernel::detect() {
         #[cfg(target_arch = "x86_64")]
         Kernel::Vnni => "avx512-vnni",
+        #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+        Kernel::Relaxed if RELAXED_SPLIT.load(std::sync::atomic::Ordering::Relaxed) => {
+            "relaxed-simd-split"
+        }
         #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
         Kernel::Relaxed => "relaxed-simd",
         Kernel::Portable if cfg!(target_arch = "x86_64") => "sse2",
@@ -804,12 +863,32 @@ fn row_sums(xp: &[i8], kp: usize) -> Vec<i32> {
 /// [`tile`] with relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s`:
 /// sixteen multiply-adds per instruction, `i8` inputs times 7-bit
 /// weights (stored plus 64; the caller takes `64 · Σ x` off).
+///
+/// With `FUSED` false, each of those is `i16x8.relaxed_dot_i8x16_i7x16_s`
+/// (pairs of products, which fit i16 exactly: |x| ≤ 127, 1 ≤ w ≤ 127) then
+/// `i32x4.extadd_pairwise_i16x8_s` and `i32x4.add`: the same exact sums. On
+/// x86-64 CPUs without AVX-VNNI, V8 lowers the fused instruction to
+/// `pmaddubsw`, `pmaddwd` by a ones vector it builds each time
+/// (`pcmpeqd`, `psrlw`) and `paddd`; the split form is `pmaddubsw`,
+/// `pmaddwd` by a constant in memory and `paddd`. Where V8 has AVX-VNNI,
+/// the fused one is a single `vpdpbusd`. [`choose_kernel`] times both.
 #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
 #[target_feature(enable = "relaxed-simd")]
 #[inline]
-fn tile_relaxed(x: &[i8], w: &[i8], kp: usize) -> [core::arch::wasm32::v128; 2] {
+fn tile_relaxed<const FUSED: bool>(x: &[i8], w: &[i8], kp: usize) -> [core::arch::wasm32::v128; 2] {
     use core::arch::wasm32::*;
     const CH: usize = 2 * L;
+    #[inline(always)]
+    fn dot<const FUSED: bool>(x: v128, w: v128, acc: v128) -> v128 {
+        if FUSED {
+            i32x4_relaxed_dot_i8x16_i7x16_add(x, w, acc)
+        } else {
+            i32x4_add(
+                acc,
+                i32x4_extadd_pairwise_i16x8(i16x8_relaxed_dot_i8x16_i7x16(x, w)),
+            )
+        }
+    }
     assert!(x.len() >= TR * kp && w.len() >= TC * kp && kp.is_multiple_of(CH));
     let z = i32x4_splat(0);
     let (mut a00, mut a01, mut a10, mut a11) = (z, z, z, z);
@@ -824,17 +903,17 @@ fn tile_relaxed(x: &[i8], w: &[i8], kp: usize) -> [core::arch::wasm32::v128; 2] 
             let w0 = v128_load(wc as *const v128);
             let w1 = v128_load(wc.add(CH) as *const v128);
             let x0 = v128_load(xc as *const v128);
-            a00 = i32x4_relaxed_dot_i8x16_i7x16_add(x0, w0, a00);
-            a01 = i32x4_relaxed_dot_i8x16_i7x16_add(x0, w1, a01);
+            a00 = dot::<FUSED>(x0, w0, a00);
+            a01 = dot::<FUSED>(x0, w1, a01);
             let x1 = v128_load(xc.add(CH) as *const v128);
-            a10 = i32x4_relaxed_dot_i8x16_i7x16_add(x1, w0, a10);
-            a11 = i32x4_relaxed_dot_i8x16_i7x16_add(x1, w1, a11);
+            a10 = dot::<FUSED>(x1, w0, a10);
+            a11 = dot::<FUSED>(x1, w1, a11);
             let x2 = v128_load(xc.add(2 * CH) as *const v128);
-            a20 = i32x4_relaxed_dot_i8x16_i7x16_add(x2, w0, a20);
-            a21 = i32x4_relaxed_dot_i8x16_i7x16_add(x2, w1, a21);
+            a20 = dot::<FUSED>(x2, w0, a20);
+            a21 = dot::<FUSED>(x2, w1, a21);
             let x3 = v128_load(xc.add(3 * CH) as *const v128);
-            a30 = i32x4_relaxed_dot_i8x16_i7x16_add(x3, w0, a30);
-            a31 = i32x4_relaxed_dot_i8x16_i7x16_add(x3, w1, a31);
+            a30 = dot::<FUSED>(x3, w0, a30);
+            a31 = dot::<FUSED>(x3, w1, a31);
         }
     }
     // Two rows' four sums: two rounds of unpack-and-add (lanes 0, 1: the

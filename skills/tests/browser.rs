@@ -156,10 +156,28 @@ fn lone_surrogates_from_javascript_keep_offsets_aligned() {
 /// is 127, weight rows whose largest is 63), at every tile edge.
 #[wasm_bindgen_test]
 fn int8_products_are_exact_in_the_browser() {
-    use skills::int8::Int8Matrix;
     console_log!("int8 kernel: {}", skills::int8::kernel_name());
     #[cfg(feature = "relaxed-simd")]
     assert_eq!(skills::int8::kernel_name(), "relaxed-simd");
+    exact_products();
+    // The relaxed build's split dot products: the same exact sums.
+    #[cfg(feature = "relaxed-simd")]
+    {
+        skills::int8::use_relaxed_split(true);
+        assert_eq!(skills::int8::kernel_name(), "relaxed-simd-split");
+        exact_products();
+        skills::int8::use_relaxed_split(false);
+        // The timed choice picks one of the two and says which.
+        let now = || js_sys::Date::now();
+        let chosen = skills::int8::choose_kernel(&now);
+        console_log!("chosen by timing: {chosen}");
+        assert!(chosen.starts_with("relaxed-simd"), "{chosen}");
+        skills::int8::use_relaxed_split(false);
+    }
+}
+
+fn exact_products() {
+    use skills::int8::Int8Matrix;
     let mut seed = 11u64;
     let mut next = move |max: u64| {
         seed = seed

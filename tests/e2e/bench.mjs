@@ -1,7 +1,12 @@
 // RoleMapper's live-typing and cold-start figures (issue 7), in Debian's
 // headless Chromium through playwright-core, on the built site (dist/).
 //
-//   node tests/e2e/bench.mjs     (scripts/e2e-bench.sh builds dist/ first)
+//   node tests/e2e/bench.mjs [--profile NAME]    (scripts/e2e-bench.sh builds dist/ first)
+//
+// --profile (or BENCH_PROFILE): the CPU profile (tests/bench/profiles.mjs):
+// as-is, no-avx-vnni (Chromium's V8 flags), throttle-4x (DevTools CPU
+// throttling on every page below, set before it navigates: it slows the
+// page's main thread about 4×, not the worker's own compute).
 //
 // (a) keystroke → highlights: a 600-word CV (the sample CV, repeated), the
 //     caret in its middle, one character at a time with a pause longer than
@@ -19,12 +24,16 @@
 //     open BENCH_STAY_MS (5 s, as a user's session does; see STAY), and
 //     again after a first visit closed at its first highlight; median of 3
 //     each, with the worker's own per-step breakdown (`data-rm-load-steps`).
-// Writes target/e2e-artifacts/bench.json. Never asserts timings.
+// Writes target/e2e-artifacts/bench.json (bench.NAME.json for a profile other
+// than as-is). Never asserts timings.
 import { chromium } from 'playwright-core';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, OUT, CHROMIUM, ARGS, freePort, serve, stop } from './harness.mjs';
+import { chromiumArgs, profileFromArgv, v8CpuFeatures } from '../bench/profiles.mjs';
+
+const { name: cpuProfile, profile } = profileFromArgv(process.argv.slice(2), 'app');
 
 const KEYS = Number(process.env.BENCH_KEYS || 120);
 const RUNS = Number(process.env.BENCH_RUNS || 3);
@@ -56,7 +65,7 @@ for (const w of cvWords) { if (isWord(w)) { if (n === 600) break; n++; } cv += w
 
 async function launch(dir) {
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
+    executablePath: CHROMIUM, headless: true, args: [...ARGS, ...chromiumArgs(cpuProfile)], viewport: { width: 1280, height: 900 },
   });
   await context.addInitScript({ content: `window.__marksSeen = ${marksSeen.toString()};` });
   return context;
@@ -96,8 +105,19 @@ function marksSeen(names, timeoutMs = 30_000) {
   });
 }
 
-async function keystrokes(context, debounce) {
+// A new page under the profile's CPU throttling (before it navigates, so
+// that the whole visit runs under it).
+async function newPage(context) {
   const page = await context.newPage();
+  if (profile.throttle !== 1) {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.throttle });
+  }
+  return page;
+}
+
+async function keystrokes(context, debounce) {
+  const page = await newPage(context);
   await page.goto(`${base}${debounce === null ? '' : `?debounce=${debounce}`}`);
   await page.waitForSelector('.status .ready', { timeout: 120_000 });
   await page.locator('#editor-cv').fill(cv);
@@ -158,7 +178,7 @@ const settle = () => new Promise((r) => setTimeout(r, 2000));
 
 // A visit; the page stays open `stay` ms after its first highlight.
 async function visit(context, stay = 0) {
-  const page = await context.newPage();
+  const page = await newPage(context);
   const text = 'Data engineer: Python, SQL, Docker and Kubernetes; ETL pipelines with Apache Spark.';
   await page.goto(`${base}?text=${encodeURIComponent(text)}`);
   await page.evaluate(() => window.__marksSeen(['rm-model-ready', 'rm-applied:*'], 120_000));
@@ -173,7 +193,10 @@ async function visit(context, stay = 0) {
   return r;
 }
 
-const result = {};
+const result = {
+  cpu_profile: cpuProfile, cpu_profile_about: profile.about, chromium_args: chromiumArgs(cpuProfile), cpu_throttling_rate: profile.throttle,
+  v8_cpu_features: await v8CpuFeatures(cpuProfile),
+};
 try {
   const first = [], cached = [], afterQuick = [];
   for (let i = 0; i < RUNS; i++) {
@@ -225,7 +248,7 @@ try {
   result.keystroke = def;
   result.keystroke_debounce_150ms = fixed;
   result.notes = 'keystroke: keydown timeStamp -> requestAnimationFrame after the new highlights were rendered, 600-word CV edited in the middle; includes the debounce (keystroke.debounce_ms: 0 by default, sent at once when the worker is idle); after_send excludes it. start: navigationStart -> first highlight of a ?text= page (cached: the second visit, the first having stayed first_visit_stay_ms after its first highlight; cached_start_after_quick_close_ms: the first closed at once); model_ready: -> the Ready message. Chromium headless, localhost, this machine.';
-  writeFileSync(path.join(OUT, 'bench.json'), JSON.stringify(result, null, 2));
+  writeFileSync(path.join(OUT, cpuProfile === 'as-is' ? 'bench.json' : `bench.${cpuProfile}.json`), JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await stop(server);

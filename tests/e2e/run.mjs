@@ -224,7 +224,7 @@ try {
   // Chromium has relaxed SIMD: worker_loader.js picks the worker built with it.
   const kernel = await page.evaluate(() => document.documentElement.dataset.rmKernel);
   console.log('   int8 kernel:', kernel);
-  assert.equal(kernel, 'relaxed-simd', 'the worker computes with relaxed SIMD');
+  assert.match(kernel, /^relaxed-simd/, 'the worker computes with relaxed SIMD (fused or split dot products, chosen by timing)');
   metrics.marked_characters = found.reduce((n, m) => n + m.text.length, 0);
   // The role data loads after the model (one more verified, cached file).
   await page.waitForSelector('.role-list .role', { timeout: 30_000 });

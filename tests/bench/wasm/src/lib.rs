@@ -36,6 +36,8 @@ impl Encoder {
     pub fn new(bundle: &[u8], compute: &str) -> Result<Encoder, JsError> {
         let compute: Compute = compute.parse().map_err(js)?;
         let tagger = Bundle::read(bundle).map_err(js)?.tagger(&Device::Cpu, compute).map_err(js)?;
+        // As the app's worker does after its load.
+        skills::int8::choose_kernel(&now);
         Ok(Encoder { tagger })
     }
 
@@ -46,6 +48,13 @@ impl Encoder {
         let h = self.tagger.encoder.forward(&ids, &att, Mode::Infer).map_err(js)?;
         h.flatten_all().and_then(|h| h.get(0)).and_then(|v| v.to_scalar::<f32>()).map_err(js)
     }
+}
+
+/// The int8 kernel the encoder computes with (after `Encoder::new`'s
+/// timed choice, as the app's worker makes it).
+#[wasm_bindgen]
+pub fn int8_kernel() -> String {
+    skills::int8::kernel_name().into()
 }
 
 /// The benchmark's token ids: [CLS], `t - 2` ordinary word pieces, [SEP]
