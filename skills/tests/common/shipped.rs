@@ -17,7 +17,19 @@ pub const SHIPPED_ANSWER: &str = include_str!("../../../tests/fixtures/shipped-a
 /// its int8 quantization: one step of 1/127 of its row's range, which moves
 /// emissions by up to about 1e-2 (measured 8.3e-3 on this text after a
 /// change of the layer norm's summation order; otherwise 5e-6).
-pub const EMISSION_TOLERANCE: f32 = 2e-2;
+/// Emissions (the tag scores of the first sentence) may differ this much
+/// between builds, for the reason given at [`SCORE_TOLERANCE`] (2e-2 until
+/// issue 16's model, which differs by 0.024 at most in Chromium).
+pub const EMISSION_TOLERANCE: f32 = 5e-2;
+
+/// A span's score (the mean probability of its words' tags) may differ by
+/// this much between builds: the int8 products are exact, but the f32
+/// operations around them (LayerNorm, softmax, GELU) sum in another order
+/// in wasm, and an activation that lands on a rounding edge of its int8
+/// quantization moves. Measured with the model shipped for issue 16 (style
+/// markers): "Python" 0.8427 in Chromium against 0.8185 natively (0.8767 /
+/// 0.8710 read as a CV); the spans themselves are the same.
+pub const SCORE_TOLERANCE: f32 = 5e-2;
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Answer {
@@ -82,7 +94,7 @@ pub fn assert_same_answer(got: &Answer, expected: &Answer) -> f32 {
     assert_eq!(strip(got), strip(expected));
     for (g, e) in got.spans.iter().zip(&expected.spans) {
         assert!(
-            (g.4 - e.4).abs() <= EMISSION_TOLERANCE,
+            (g.4 - e.4).abs() <= SCORE_TOLERANCE,
             "score of {:?}: {} vs {}",
             g.2,
             g.4,
