@@ -31,6 +31,14 @@ pub fn limited(text: &str) -> &str {
     }
 }
 
+/// [`limited`] of an owned text: the text itself when it fits, else its
+/// first [`MAX_CHARS`] characters.
+pub fn into_limited(mut text: String) -> String {
+    let n = limited(&text).len();
+    text.truncate(n);
+    text
+}
+
 /// A paste cut to fit: the editor takes at most [`MAX_CHARS`] characters,
 /// so a longer paste never reaches the textarea (Chromium needs about 3 s
 /// to lay out 10 MB in a textarea, with the page frozen meanwhile).
@@ -404,10 +412,7 @@ impl Client {
     /// The text of `editor` changed (already debounced by the editor).
     /// Only its first [`MAX_CHARS`] characters are sent.
     pub fn submit(&self, editor: Editor, text: String) {
-        let text = match limited(&text).len() {
-            n if n < text.len() => text[..n].to_owned(),
-            _ => text,
-        };
+        let text = into_limited(text);
         let req = INNER.with_borrow_mut(|inner| {
             let inner = inner.as_mut()?;
             inner.channels[editor.index()].submit(text, &mut inner.next_id)
@@ -604,6 +609,8 @@ mod tests {
         assert_eq!(limited(&long).chars().count(), MAX_CHARS);
         let exact = "a".repeat(MAX_CHARS);
         assert_eq!(limited(&exact).len(), MAX_CHARS);
+        assert_eq!(into_limited(long.clone()), limited(&long));
+        assert_eq!(into_limited(exact.clone()), exact);
     }
 
     #[test]

@@ -43,10 +43,7 @@ impl Service {
     /// loaded (`None`).
     pub fn highlight(&mut self, id: u64, text: String, style: StyleChoice) -> Option<FromWorker> {
         // The page sends at most this much; a longer text is cut here too.
-        let text = match crate::client::limited(&text).len() {
-            n if n < text.len() => text[..n].to_owned(),
-            _ => text,
-        };
+        let text = crate::client::into_limited(text);
         let Some(engine) = self.engine.as_mut() else {
             self.waiting.push((id, text, style));
             return None;
@@ -77,10 +74,7 @@ impl Service {
         top: usize,
         fit: Option<String>,
     ) -> Option<FromWorker> {
-        let text = match crate::client::limited(&text).len() {
-            n if n < text.len() => text[..n].to_owned(),
-            _ => text,
-        };
+        let text = crate::client::into_limited(text);
         let (engine, model) = (self.engine.as_mut()?, self.roles.as_ref()?);
         let start = now_ms();
         Some(
