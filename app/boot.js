@@ -19,6 +19,10 @@ try {
   self.__rolemapperWorker = early;
 } catch (_) { /* the app reports that it cannot start the worker */ }
 
+// The file reader's loader, started when a file is opened (src/files.rs);
+// the build names it by its contents (scripts/name-worker-files.sh).
+self.__rolemapperExtractor = './extractor_loader.js';
+
 const tag = document.querySelector('script[data-js][data-wasm]');
 const { default: init } = await import(tag.dataset.js);
 await init({ module_or_path: tag.dataset.wasm });

@@ -21,9 +21,12 @@ const relaxedSimd = (() => {
     return false;
   }
 })();
+// The file reader's too (src/files.rs), so that files open offline; the
+// page itself fetches them only when a file is opened.
 const WORKER_FILES = ['worker_loader.js', ...(relaxedSimd
   ? ['worker_relaxed.js', 'worker_relaxed_bg.wasm']
-  : ['worker.js', 'worker_bg.wasm'])];
+  : ['worker.js', 'worker_bg.wasm']),
+'extractor_loader.js', 'extractor.js', 'extractor_bg.wasm'];
 
 const isModel = (url) => new URL(url).pathname.includes('/model/');
 // Whether the last navigation was answered from the cache.

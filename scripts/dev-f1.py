@@ -2,10 +2,10 @@
 # Strict span F1 of a model on the full SkillSpan, Green and CV dev sets through
 # `rolemapper tag --conll` (SkillSpan and Green read as job posts, CV dev as CVs): the
 # model-selection figures of README's issue-16 tables.
-#   scripts/dev-f1.py MODEL OUT.json     (MODEL: a bundle or runs/NAME/best; needs data/ and
-#                                          target/release/rolemapper)
+#   scripts/dev-f1.py MODEL OUT.json [TAG FLAGS…]   (MODEL: a bundle or runs/NAME/best; needs
+#       data/ and target/release/rolemapper; e.g. --no-list-completion)
 import json, os, subprocess, sys
-model, out = sys.argv[1], sys.argv[2]
+model, out, flags = sys.argv[1], sys.argv[2], sys.argv[3:]
 os.makedirs('target/dev-f1', exist_ok=True)
 def spans(tags):
     s, cur = set(), None
@@ -22,7 +22,7 @@ for name, style in [('skillspan', 'job'), ('green', 'job'), ('dotin', 'cv')]:
     with open(f, 'w') as fh:
         for r in rows:
             fh.write('\n'.join(w.replace('\t', ' ') for w in r['words']) + '\n\n')
-    p = subprocess.run(['target/release/rolemapper', 'tag', '--conll', '--style', style, '--model', model, f], capture_output=True, text=True, check=True)
+    p = subprocess.run(['target/release/rolemapper', 'tag', '--conll', '--style', style, '--model', model, *flags, f], capture_output=True, text=True, check=True)
     sents, cur = [], []
     for line in p.stdout.split('\n'):
         if line.strip() == '':

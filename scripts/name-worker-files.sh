@@ -5,6 +5,8 @@
 #
 #   worker.js, worker_bg.wasm  ->  worker-<hash>.js, worker-<hash>_bg.wasm
 #   worker_relaxed.js, …       ->  the same for the relaxed-SIMD build
+#   extractor.js, …, extractor_loader.js  ->  the same for the file reader
+#                                  (its loader is named in boot.js)
 #   worker_loader.js           ->  worker_loader-<hash>.js, importing those
 #                                  (worker_loader.js stays too, for the app's
 #                                  fallback when boot.js could not start it)
@@ -37,6 +39,24 @@ for w in worker worker_relaxed; do
   must "'$js'" "$d/sw.js"
   must "'$wasm'" "$d/sw.js"
 done
+
+# The file reader (src/files.rs): its files, then its loader, which boot.js
+# names for the app.
+h=$(hash "$d/extractor.js" "$d/extractor_bg.wasm")
+mv "$d/extractor.js" "$d/extractor-$h.js"
+mv "$d/extractor_bg.wasm" "$d/extractor-${h}_bg.wasm"
+sed -i "s|'./extractor.js'|'./extractor-$h.js'|; s|'./extractor_bg.wasm'|'./extractor-${h}_bg.wasm'|" "$d/extractor_loader.js"
+must "'./extractor-$h.js'" "$d/extractor_loader.js"
+must "'./extractor-${h}_bg.wasm'" "$d/extractor_loader.js"
+sed -i "s|'extractor.js'|'extractor-$h.js'|; s|'extractor_bg.wasm'|'extractor-${h}_bg.wasm'|" "$d/sw.js"
+must "'extractor-$h.js'" "$d/sw.js"
+must "'extractor-${h}_bg.wasm'" "$d/sw.js"
+xloader="extractor_loader-$(hash "$d/extractor_loader.js").js"
+mv "$d/extractor_loader.js" "$d/$xloader"
+sed -i "s|'./extractor_loader.js'|'./$xloader'|" "$d/boot.js"
+must "'./$xloader'" "$d/boot.js"
+sed -i "s|'extractor_loader.js'|'$xloader'|" "$d/sw.js"
+must "'$xloader'" "$d/sw.js"
 
 loader="worker_loader-$(hash "$d/worker_loader.js").js"
 cp "$d/worker_loader.js" "$d/$loader"

@@ -17,6 +17,7 @@ pub mod client;
 pub mod dom;
 pub mod engine;
 pub mod examples;
+pub mod files;
 pub mod loader;
 pub mod marks;
 pub mod protocol;
@@ -125,6 +126,22 @@ impl AppState {
 
     pub fn editor(&self, e: Editor) -> EditorState {
         self.editors[e.index()]
+    }
+
+    /// Puts a file's text into `editor` and highlights it: as
+    /// [`AppState::load_text`] (undo brings the old text back), except that
+    /// a long text is set directly (Chromium's editing takes seconds over
+    /// some 100,000 characters).
+    pub fn load_file_text(&self, editor: Editor, text: &str) {
+        if text.len() <= 50_000 {
+            return self.load_text(editor, text);
+        }
+        if let Some(ta) = dom::textarea(editor) {
+            ta.set_value(text);
+            ta.set_scroll_top(0);
+        }
+        self.editor(editor).text.set(text.to_owned());
+        self.client.submit(editor, text.to_owned());
     }
 
     /// Puts `text` into `editor` (examples, URL text) and highlights it.
@@ -426,6 +443,13 @@ fn Examples() -> impl IntoView {
     }
 }
 
+/// What the page says about the last file opened in an editor.
+#[derive(Debug, Clone, PartialEq)]
+struct FileNotice {
+    error: bool,
+    text: String,
+}
+
 /// Where the pointer or caret is in a highlight.
 #[derive(Debug, Clone, PartialEq)]
 struct Hover {
@@ -461,16 +485,104 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
     let timer = StoredValue::new(None::<TimeoutHandle>);
     // (characters pasted, characters kept) of the last paste that was cut.
     let paste_notice = RwSignal::new(None::<(usize, usize)>);
+    // The last opened file: what was read, or why not (an error).
+    let file_notice = RwSignal::new(None::<FileNotice>);
+    let reading = RwSignal::new(false);
+    let dragging = RwSignal::new(false);
+    let file_input: NodeRef<leptos::html::Input> = NodeRef::new();
     let (label, placeholder) = match editor {
         Editor::Cv if app.embed => ("Text to highlight", "Paste a CV or a job post…"),
         Editor::Cv => (
             "Your CV (or any text)",
-            "Paste a CV or a job post here, or pick an example above…",
+            "Paste a CV or a job post here, drop a PDF or Word file on it, or pick an example above…",
         ),
         Editor::Job => (
             "The job post",
-            "Paste a job post here, or pick a job example above…",
+            "Paste a job post here, drop its file on it, or pick a job example above…",
         ),
+    };
+    // A CV file (button or drop): its text, read off the main thread
+    // (`files::read`), replaces the editor's, and is highlighted as typed
+    // text is. A file that cannot be read changes nothing and says why.
+    let open_file = move |file: web_sys::File| {
+        if reading.get_untracked() {
+            return;
+        }
+        reading.set(true);
+        paste_notice.set(None);
+        file_notice.set(None);
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let notice = match files::read(file).await {
+                Ok(read) => {
+                    let chars = read.text.chars().count();
+                    let kept = client::limited(&read.text);
+                    app.load_file_text(editor, kept);
+                    let pages = match read.pages {
+                        Some(1) => ", 1 page".to_string(),
+                        Some(n) => format!(", {n} pages"),
+                        None => String::new(),
+                    };
+                    let cut = if chars > MAX_CHARS {
+                        format!(
+                            " It has {} characters; RoleMapper highlights the first {}.",
+                            thousands(chars),
+                            thousands(MAX_CHARS)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    FileNotice {
+                        error: false,
+                        text: format!(
+                            "Opened {name} ({}{pages}, {} characters, read in {:.0} ms): its text is in the editor; check it against the file.{cut}",
+                            read.format,
+                            thousands(chars),
+                            read.ms
+                        ),
+                    }
+                }
+                Err(why) => FileNotice {
+                    error: true,
+                    text: format!("{name} was not opened: {why}. The editor is unchanged."),
+                },
+            };
+            file_notice.set(Some(notice));
+            reading.set(false);
+        });
+    };
+    let on_file_chosen = move |_| {
+        let Some(input) = file_input.get_untracked() else {
+            return;
+        };
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            open_file(file);
+        }
+        // The same file again must fire `change` again.
+        input.set_value("");
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        dragging.set(false);
+        let file = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0));
+        if let Some(file) = file {
+            // Not the browser's default (opening the file in the tab).
+            ev.prevent_default();
+            open_file(file);
+        }
+    };
+    let on_drag_over = move |ev: leptos::ev::DragEvent| {
+        let files = ev
+            .data_transfer()
+            .is_some_and(|d| d.types().includes(&"Files".into(), 0));
+        if files {
+            ev.prevent_default();
+            if !dragging.get_untracked() {
+                dragging.set(true);
+            }
+        }
     };
 
     let sync_scroll = move || {
@@ -721,8 +833,45 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
 
     view! {
         <section class="editor">
-            <label class="editor-label" for=id>{label}</label>
-            <div class="editor-wrap" on:mouseleave=move |_| clear_hover()>
+            <div class="editor-head">
+                <label class="editor-label" for=id>{label}</label>
+                {(!app.embed).then(|| view! {
+                    <button
+                        type="button"
+                        class="file-button"
+                        aria-describedby=format!("{id}-file-help")
+                        disabled=move || reading.get()
+                        on:click=move |_| {
+                            if let Some(input) = file_input.get_untracked() {
+                                input.click();
+                            }
+                        }
+                    >
+                        {move || if reading.get() { "Reading the file…" } else { "Open a file…" }}
+                    </button>
+                    <span class="visually-hidden" id=format!("{id}-file-help")>
+                        "PDF, Word (DOCX), OpenDocument (ODT), RTF, HTML or text; read in this browser, never uploaded"
+                    </span>
+                })}
+                <input
+                    type="file"
+                    class="file-input"
+                    id=format!("{id}-file")
+                    node_ref=file_input
+                    tabindex="-1"
+                    aria-hidden="true"
+                    accept=".pdf,.docx,.odt,.rtf,.html,.htm,.txt,.md,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.oasis.opendocument.text,application/rtf,text/html,text/plain"
+                    on:change=on_file_chosen
+                />
+            </div>
+            <div
+                class="editor-wrap"
+                class:dragging=move || dragging.get()
+                on:mouseleave=move |_| clear_hover()
+                on:dragover=on_drag_over
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop
+            >
                 // Only the highlighted part: the backdrop's text is
                 // transparent, the textarea shows all of it.
                 <div
@@ -770,6 +919,19 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
                 }}
             </div>
             <p class="editor-summary" id=format!("{id}-summary")>{summary}</p>
+            {move || {
+                file_notice.get().map(|n| {
+                    view! {
+                        <p
+                            class="limit-notice file-notice"
+                            class:error=n.error
+                            role=if n.error { "alert" } else { "status" }
+                        >
+                            {n.text}
+                        </p>
+                    }
+                })
+            }}
             {move || {
                 st.over_limit.get().map(|n| {
                     view! {
@@ -848,6 +1010,32 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
         });
     };
     let empty = move || st.skills.with(Vec::is_empty);
+    // The report: the page itself printed (public/style.css's print rules:
+    // the highlighted text, the skills, the roles), and the same as JSON.
+    let print_report = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    let save_report = move |_| {
+        let roles = app.client.roles(editor);
+        let body = st.limited.with_untracked(|text| {
+            roles.with_untracked(|r| {
+                let ranking = (r.text == *text).then_some(&r.ranking);
+                st.spans.with_untracked(|spans| {
+                    st.skills.with_untracked(|skills| {
+                        skillset::report_json(text, spans, skills, ranking)
+                    })
+                })
+            })
+        });
+        notice.set(
+            match dom::download("rolemapper-report.json", "application/json", &body) {
+                Ok(()) => "Saved rolemapper-report.json.".into(),
+                Err(_) => "This browser did not allow the download.".into(),
+            },
+        );
+    };
     view! {
         <section class="skills" aria-labelledby=format!("{}-skills", editor.textarea_id())>
             <div class="skills-head">
@@ -857,6 +1045,10 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
                     <button type="button" on:click=move |_| save("json") disabled=empty>"JSON"</button>
                     <button type="button" on:click=move |_| save("csv") disabled=empty>"CSV"</button>
                 </div>
+            </div>
+            <div class="actions report-actions" role="group" aria-label="Report">
+                <button type="button" on:click=print_report disabled=empty>"Print report"</button>
+                <button type="button" on:click=save_report disabled=empty>"Save report"</button>
             </div>
             <p class="notice" aria-live="polite">{move || notice.get()}</p>
             <Show

@@ -309,6 +309,21 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
                 return;
             }
         };
+        // Where the build has more than one way to the same int8 sums, the
+        // fastest on this machine (a few milliseconds), before the engine
+        // packs its matrices for it. (`performance.now`: `Date.now` counts
+        // whole milliseconds.)
+        let kernel = {
+            use wasm_bindgen::JsCast;
+            let perf = js_sys::global()
+                .unchecked_into::<web_sys::WorkerGlobalScope>()
+                .performance();
+            let clock = move || perf.as_ref().map_or_else(now_ms, |p| p.now());
+            let t = now_ms();
+            let kernel = skills::int8::choose_kernel(&clock);
+            steps.push(("int8_kernel_choice".into(), now_ms() - t));
+            kernel
+        };
         // The checksum in WebCrypto, off this thread, while the engine is
         // built from the unverified bytes; nothing is answered before it
         // matches. Without WebCrypto, `Bundle::read` checks it here.
@@ -332,17 +347,6 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
         };
         match built {
             Ok((engine, name)) => {
-                // Where the build has two ways to the same int8 sums, the
-                // faster on this machine (a few milliseconds).
-                // (`performance.now`: `Date.now` counts whole milliseconds.)
-                use wasm_bindgen::JsCast;
-                let perf = js_sys::global()
-                    .unchecked_into::<web_sys::WorkerGlobalScope>()
-                    .performance();
-                let clock = move || perf.as_ref().map_or_else(now_ms, |p| p.now());
-                let t = now_ms();
-                let kernel = skills::int8::choose_kernel(&clock);
-                steps.push(("int8_kernel_choice".into(), now_ms() - t));
                 // The load's own time: `worker_boot` came before it.
                 let load_ms = now_ms() - start;
                 steps.push(("total".into(), load_ms));

@@ -165,22 +165,18 @@ pub fn to_text(skills: &[Skill]) -> String {
         .collect()
 }
 
-/// The skills as pretty JSON.
-pub fn to_json(skills: &[Skill]) -> String {
-    #[derive(Serialize)]
-    struct Export<'a> {
-        generator: &'static str,
-        skills: Vec<Row<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Row<'a> {
-        skill: &'a str,
-        linked: bool,
-        count: usize,
-        score: f32,
-        occurrences: &'a [Occurrence],
-    }
-    let rows = skills
+/// One skill as the JSON exports write it.
+#[derive(Serialize)]
+struct Row<'a> {
+    skill: &'a str,
+    linked: bool,
+    count: usize,
+    score: f32,
+    occurrences: &'a [Occurrence],
+}
+
+fn rows(skills: &[Skill]) -> Vec<Row<'_>> {
+    skills
         .iter()
         .map(|k| Row {
             skill: &k.label,
@@ -189,12 +185,74 @@ pub fn to_json(skills: &[Skill]) -> String {
             score: (k.score() * 1000.0).round() / 1000.0,
             occurrences: &k.occurrences,
         })
-        .collect();
+        .collect()
+}
+
+/// The skills as pretty JSON.
+pub fn to_json(skills: &[Skill]) -> String {
+    #[derive(Serialize)]
+    struct Export<'a> {
+        generator: &'static str,
+        skills: Vec<Row<'a>>,
+    }
     serde_json::to_string_pretty(&Export {
         generator: "RoleMapper",
-        skills: rows,
+        skills: rows(skills),
     })
     .expect("skills serialize")
+}
+
+/// The report (what the printed report shows) as pretty JSON: the text,
+/// its highlights (code-point offsets, as `rolemapper tag` gives them),
+/// the skills, and, where roles were ranked for this text, the field and
+/// the top roles with their matched and missing skills.
+pub fn report_json(
+    text: &str,
+    spans: &[Span],
+    skills: &[Skill],
+    ranking: Option<&skills::roles::Ranking>,
+) -> String {
+    #[derive(Serialize)]
+    struct Highlight<'a> {
+        start: usize,
+        end: usize,
+        text: &'a str,
+        skill: Option<&'a str>,
+        score: f32,
+    }
+    #[derive(Serialize)]
+    struct Report<'a> {
+        generator: &'static str,
+        text: &'a str,
+        highlights: Vec<Highlight<'a>>,
+        skills: Vec<Row<'a>>,
+        field: Option<&'a skills::roles::Field>,
+        roles: &'a [skills::roles::RoleMatch],
+    }
+    let map = skills::offsets::OffsetMap::new(text);
+    let highlights = spans
+        .iter()
+        .filter_map(|s| {
+            let chars = map.utf16_to_char(s.start)?..map.utf16_to_char(s.end)?;
+            let bytes = map.utf16_to_bytes(s.start..s.end)?;
+            Some(Highlight {
+                start: chars.start,
+                end: chars.end,
+                text: &text[bytes],
+                skill: s.skill.as_deref(),
+                score: (s.score * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&Report {
+        generator: "RoleMapper",
+        text,
+        highlights,
+        skills: rows(skills),
+        field: ranking.and_then(|r| r.field.as_ref()),
+        roles: ranking.map_or(&[], |r| &r.roles),
+    })
+    .expect("the report serializes")
 }
 
 /// The skills as CSV (RFC 4180): `skill,linked,count,score,phrases`.

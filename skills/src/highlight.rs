@@ -86,6 +86,9 @@ pub struct Highlighter {
     pub splitter: SentenceSplitter,
     /// Sentences (windows) tagged per forward pass.
     pub batch_size: usize,
+    /// Complete skill lists with the lexicon's skills ([`crate::lists`];
+    /// needs the linker). On by default.
+    pub complete_lists: bool,
 }
 
 /// A window of words to tag: (sentence's word byte ranges, range of words).
@@ -103,6 +106,7 @@ impl Highlighter {
             device,
             splitter: SentenceSplitter::new(),
             batch_size: 16,
+            complete_lists: true,
         }
     }
 
@@ -184,10 +188,19 @@ impl Highlighter {
         crate::profile::lap("tokenize");
         let tagged = engine.tag_windows(&windows)?;
         let mut out = vec![Vec::new(); sentences.len()];
-        for ((win, (tags, probs)), i) in windows.iter().zip(tagged).zip(owner) {
+        for ((win, (model_tags, probs)), i) in windows.iter().zip(tagged).zip(owner) {
+            let ws: Vec<&str> = win.words.iter().map(|r| &text[r.clone()]).collect();
+            let tags = self.completed(&ws, model_tags.clone());
             for span in tags_to_spans(&tags) {
                 let bytes = win.words[span.start].start..win.words[span.end - 1].end;
-                let score = probs[span.clone()].iter().sum::<f32>() / span.len() as f32;
+                let mean = probs[span.clone()].iter().sum::<f32>() / span.len() as f32;
+                // A span added by list completion: the model's own
+                // probability that its words are not `O`.
+                let score = if model_tags[span.start] == Tag::O {
+                    1.0 - mean
+                } else {
+                    mean
+                };
                 let skill = self
                     .linker
                     .as_ref()
@@ -206,11 +219,20 @@ impl Highlighter {
 
     /// Tags a sentence given as words (CoNLL input), read in `style`.
     pub fn tag_words(&self, ws: &[&str], style: Option<Style>) -> Result<Vec<Tag>, HighlightError> {
-        Ok(self
+        let tags = self
             .engine(style)
             .tag_word_lists(&[ws.to_vec()])?
             .pop()
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok(self.completed(ws, tags))
+    }
+
+    /// `tags` of `ws` after list completion, when it is on.
+    fn completed(&self, ws: &[&str], mut tags: Vec<Tag>) -> Vec<Tag> {
+        if let (true, Some(linker)) = (self.complete_lists, &self.linker) {
+            crate::lists::complete(ws, &mut tags, linker);
+        }
+        tags
     }
 }
 

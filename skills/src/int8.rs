@@ -613,13 +613,23 @@ const WIDE: usize = 4;
 #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
 static RELAXED_SPLIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// In the relaxed SIMD build: whether matrices are packed for SIMD128's
+/// [`tile`] instead ([`choose_kernel`] found it faster on this CPU: without
+/// AVX-VNNI, V8 turns the relaxed dot product into several instructions).
+#[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+static RELAXED_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Picks, where a build has more than one way to the same integer sums,
-/// the faster on this machine by timing each on a product of a
+/// the fastest on this machine by timing each on a product of a
 /// transformer's size (`now`: a clock in milliseconds, e.g.
-/// `performance.now`); a few milliseconds. Every way gives bit-identical outputs,
-/// so it may run at any time, e.g. after the model has loaded. Returns
-/// [`kernel_name`]. Today: the relaxed SIMD build's fused and split dot
-/// products ([`tile_relaxed`]); elsewhere nothing to choose.
+/// `performance.now`); a few milliseconds. Every way gives bit-identical
+/// outputs. Today: in the relaxed SIMD build, its fused and split dot
+/// products ([`tile_relaxed`]) and SIMD128's [`tile`], which CPUs without
+/// AVX-VNNI (where V8 cannot lower the relaxed dot product to `vpdpbusd`)
+/// may run faster; elsewhere nothing to choose. Run it before the model's
+/// matrices are built ([`Int8Matrix::from_f32`] packs them for the kernel
+/// chosen); matrices built before keep theirs and stay correct. Returns
+/// [`kernel_name`].
 pub fn choose_kernel(now: &dyn Fn() -> f64) -> &'static str {
     #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
     {
@@ -630,18 +640,31 @@ pub fn choose_kernel(now: &dyn Fn() -> f64) -> &'static str {
         let x: Vec<f32> = (0..rows * k)
             .map(|i| ((i as u64 * 104_729) % 251) as f32 / 125.0 - 1.0)
             .collect();
-        let (m, bias) = (Int8Matrix::from_f32(&w, n, k), vec![0f32; n]);
-        let mut best = [f64::INFINITY; 2];
+        let relaxed = Int8Matrix::from_f32_for(Kernel::Relaxed, &w, n, k);
+        let simd128 = Int8Matrix::from_f32_for(Kernel::Portable, &w, n, k);
+        let bias = vec![0f32; n];
+        // Fused relaxed, split relaxed, SIMD128: the best of three rounds.
+        let mut best = [f64::INFINITY; 3];
         for _ in 0..3 {
-            for split in [false, true] {
-                use_relaxed_split(split);
+            for (way, best) in best.iter_mut().enumerate() {
+                use_relaxed_split(way == 1);
+                let m = if way == 2 { &simd128 } else { &relaxed };
                 let t = now();
                 std::hint::black_box(m.matmul(std::hint::black_box(&x), &bias));
-                best[split as usize] = best[split as usize].min(now() - t);
+                *best = best.min(now() - t);
             }
         }
-        // The fused form unless the split one is clearly faster.
-        use_relaxed_split(best[1] < 0.95 * best[0]);
+        // The fused form unless another is clearly faster.
+        let (way, fastest) = (0..3).fold((0, best[0]), |(w, b), i| {
+            if best[i] < b {
+                (i, best[i])
+            } else {
+                (w, b)
+            }
+        });
+        let way = if fastest < 0.95 * best[0] { way } else { 0 };
+        use_relaxed_split(way == 1);
+        RELAXED_OFF.store(way == 2, std::sync::atomic::Ordering::Relaxed);
     }
     let _ = now;
     kernel_name()
@@ -657,8 +680,9 @@ pub fn use_relaxed_split(split: bool) {
 }
 
 /// The int8 kernel this build uses on this CPU: `relaxed-simd` (fused dot
-/// products), `relaxed-simd-split` (see [`tile_relaxed`]) or `simd128` in
-/// wasm, `avx512-vnni` or `sse2` on x86-64, else `portable`.
+/// products), `relaxed-simd-split` (see [`tile_relaxed`]),
+/// `simd128-in-relaxed-build` (see [`choose_kernel`]) or `simd128` in wasm,
+/// `avx512-vnni` or `sse2` on x86-64, else `portable`.
 pub fn kernel_name() -> &'static str {
     match Kernel::detect() {
         #[cfg(target_arch = "x86_64")]
@@ -669,6 +693,9 @@ pub fn kernel_name() -> &'static str {
         }
         #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
         Kernel::Relaxed => "relaxed-simd",
+        Kernel::Portable if cfg!(all(target_arch = "wasm32", feature = "relaxed-simd")) => {
+            "simd128-in-relaxed-build"
+        }
         Kernel::Portable if cfg!(target_arch = "x86_64") => "sse2",
         Kernel::Portable if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) => {
             "simd128"
@@ -692,7 +719,8 @@ enum Kernel {
 impl Kernel {
     /// The widest kernel: natively the one the CPU runs (chosen at run time;
     /// `ROLEMAPPER_INT8_KERNEL=portable` picks [`tile`], for benchmarks), in
-    /// wasm the one the build has (relaxed SIMD with the feature).
+    /// wasm the one the build has (relaxed SIMD with the feature, unless
+    /// [`choose_kernel`] found SIMD128's faster).
     fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
@@ -712,7 +740,11 @@ impl Kernel {
             })
         }
         #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
-        return Kernel::Relaxed;
+        return if RELAXED_OFF.load(std::sync::atomic::Ordering::Relaxed) {
+            Kernel::Portable
+        } else {
+            Kernel::Relaxed
+        };
         #[allow(unreachable_code)]
         #[cfg(not(target_arch = "x86_64"))]
         Kernel::Portable

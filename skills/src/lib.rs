@@ -24,6 +24,7 @@ pub mod fastmath;
 pub mod highlight;
 pub mod int8;
 pub mod lexicon;
+pub mod lists;
 pub mod matcher;
 pub mod metrics;
 pub mod model;

@@ -97,7 +97,17 @@ enum Command {
         /// markers read the kinds differently.
         #[arg(long, default_value = "auto")]
         style: skills::style::StyleChoice,
-        /// Files to tag; `-` is standard input.
+        /// Also write each file's text (`"text"` in its JSON line), to check the
+        /// offsets against: for a CV file (PDF, DOCX, ODT, RTF, HTML) the text
+        /// extracted from it, which the offsets refer to.
+        #[arg(long, conflicts_with = "conll")]
+        print_text: bool,
+        /// Tag as the model alone does, without completing skill lists from the lexicon
+        /// (see skills/src/lists.rs; for measuring what it adds).
+        #[arg(long)]
+        no_list_completion: bool,
+        /// Files to tag: text, or CV files (PDF, DOCX, ODT, RTF, HTML; told by
+        /// their bytes); `-` is standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -135,7 +145,10 @@ enum Command {
         /// --eval: folder for the cached skills of each text.
         #[arg(long, default_value = "data/roles-eval")]
         work: PathBuf,
-        /// Files to map; `-` is standard input.
+        /// Also write each file's text (`"text"` in its JSON line; see `tag --help`).
+        #[arg(long)]
+        print_text: bool,
+        /// Files to map: text or CV files (as `tag` reads them); `-` is standard input.
         #[arg(required_unless_present_any = ["build", "eval"])]
         files: Vec<PathBuf>,
     },
@@ -333,6 +346,28 @@ fn main() {
     }
 }
 
+/// A file's text (see `roles_cmd::read_text`); a file that cannot be read
+/// is reported on standard error and counted, so that the other files are
+/// still tagged.
+fn read_or_report(path: &std::path::Path, unread: &mut usize) -> Option<String> {
+    match roles_cmd::read_text(path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            *unread += 1;
+            None
+        }
+    }
+}
+
+/// Fails (exit status 1) when some of the files could not be read.
+fn all_read(unread: usize, files: usize) -> Result<()> {
+    if unread > 0 {
+        bail!("{unread} of {files} files could not be read (see above)");
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Lexicon {
@@ -395,44 +430,35 @@ fn run(cli: Cli) -> Result<()> {
             compute,
             conll,
             style,
+            print_text,
+            no_list_completion,
             files,
         } => {
             let m = load_model(&model, compute)?;
-            let linker = if conll {
-                None
-            } else {
-                let lexicon = match (lexicon, m.lexicon) {
-                    (Some(dir), _) => lexicon_cmd::load(&dir)?,
-                    (None, Some(lex)) => lex,
-                    (None, None) => lexicon_cmd::load(std::path::Path::new("skills/lexicon"))?,
-                };
-                Some(skills::highlight::Linker::new(&lexicon)?)
+            // The linker names spans' skills and completes skill lists
+            // (also for CoNLL, whose tags list completion changes).
+            let lexicon = match (lexicon, m.lexicon) {
+                (Some(dir), _) => lexicon_cmd::load(&dir)?,
+                (None, Some(lex)) => lex,
+                (None, None) => lexicon_cmd::load(std::path::Path::new("skills/lexicon"))?,
             };
-            let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, m.device);
+            let linker = Some(skills::highlight::Linker::new(&lexicon)?);
+            let mut h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, m.device);
+            h.complete_lists = !no_list_completion;
+            let mut unread = 0;
             for f in &files {
-                let bytes = if f.as_os_str() == "-" {
-                    let mut v = Vec::new();
-                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
-                    v
-                } else {
-                    std::fs::read(f).map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?
+                let Some(text) = read_or_report(f, &mut unread) else {
+                    continue;
                 };
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{} is not UTF-8 text (first bad byte at {})",
-                        f.display(),
-                        e.utf8_error().valid_up_to()
-                    )
-                })?;
                 if conll {
                     print!("{}", tag::conll(&h, &text, style)?);
                 } else {
-                    println!(
-                        "{}",
-                        tag::json_line(&h, &f.display().to_string(), &text, style)?
-                    );
+                    let name = f.display().to_string();
+                    let line = tag::json_line(&h, &name, &text, style, print_text)?;
+                    println!("{line}");
                 }
             }
+            all_read(unread, files.len())?;
         }
         Command::Roles {
             build,
@@ -445,6 +471,7 @@ fn run(cli: Cli) -> Result<()> {
             shared,
             paths,
             work,
+            print_text,
             files,
         } => {
             if build {
@@ -476,12 +503,19 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", roles_eval::run(&mut table, &h, &lexicon, &opts)?);
                 return Ok(());
             }
+            let mut unread = 0;
             for f in &files {
-                let text = roles_cmd::read_text(f)?;
+                let Some(text) = read_or_report(f, &mut unread) else {
+                    continue;
+                };
                 let name = f.display().to_string();
-                let line = roles_cmd::json_line(&h, &table, &name, &text, top, explain)?;
+                let mut line = roles_cmd::json_line(&h, &table, &name, &text, top, explain)?;
+                if print_text {
+                    line = tag::with_text(&line, &text)?;
+                }
                 println!("{line}");
             }
+            all_read(unread, files.len())?;
         }
         Command::Bench {
             model,

@@ -791,7 +791,9 @@ fn readme(table: &RoleTable, summary: &str) -> String {
     s
 }
 
-/// A text file's contents (`-`: standard input), which must be UTF-8.
+/// A file's text (`-`: standard input): plain text as it is, or the text
+/// extracted from a CV file (PDF, DOCX, ODT, RTF, HTML; told by its bytes,
+/// see the `extract` crate), to which offsets then refer.
 pub fn read_text(path: &Path) -> Result<String> {
     let bytes = if path.as_os_str() == "-" {
         let mut v = Vec::new();
@@ -800,13 +802,10 @@ pub fn read_text(path: &Path) -> Result<String> {
     } else {
         std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
     };
-    String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not UTF-8 text (first bad byte at {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
+    let name = path.display().to_string();
+    extract::extract(&name, &bytes)
+        .map(|e| e.text)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))
 }
 
 /// Loads a role table file.

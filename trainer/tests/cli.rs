@@ -100,3 +100,77 @@ fn bad_model_files_get_a_clear_error() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn cv_files_are_tagged_with_offsets_into_their_text() {
+    let dir = "tests/fixtures/cv-files";
+    let (pdf, docx) = (format!("{dir}/two-column.pdf"), format!("{dir}/cv.docx"));
+    let (code, out, err) = rolemapper(&["tag", "--print-text", &pdf, &docx], "");
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        let text: Vec<char> = line["text"].as_str().unwrap().chars().collect();
+        assert!(text
+            .iter()
+            .collect::<String>()
+            .starts_with("Maya Okonkwo-Lindqvist\n"));
+        let mut found = Vec::new();
+        for s in line["spans"].as_array().unwrap() {
+            let (a, b) = (
+                s["start"].as_u64().unwrap() as usize,
+                s["end"].as_u64().unwrap() as usize,
+            );
+            let slice: String = text[a..b].iter().collect();
+            assert_eq!(slice, s["text"].as_str().unwrap(), "{}", line["file"]);
+            found.push(slice);
+        }
+        for skill in ["Python", "SQL", "Kubernetes", "Snowflake"] {
+            assert!(
+                found.iter().any(|f| f == skill),
+                "{}: {found:?}",
+                line["file"]
+            );
+        }
+    }
+    let (code, out, err) = rolemapper(&["roles", "--top", "3", &pdf], "");
+    assert_eq!(code, 0, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(line["roles"].as_array().unwrap().len(), 3, "{line}");
+}
+
+#[test]
+fn bad_cv_files_are_refused_and_the_others_still_tagged() {
+    let dir = "tests/fixtures/cv-files";
+    let cases = [
+        ("bad-encrypted.pdf", "password-protected"),
+        ("bad-scan.pdf", "no text layer: it is probably a scan"),
+        ("bad-truncated.pdf", "damaged or truncated"),
+        ("bad-bomb.docx", "zip bomb"),
+        ("bad-image.png", "PNG image"),
+    ];
+    let mut args = vec!["tag".to_string()];
+    args.extend(cases.iter().map(|(f, _)| format!("{dir}/{f}")));
+    args.push(format!("{dir}/cv.odt"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = rolemapper(&args, "");
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for (file, says) in cases {
+        let line = err
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file}: {err}"));
+        assert!(line.starts_with("error: ") && line.contains(says), "{line}");
+    }
+    assert!(err.contains("5 of 6 files could not be read"), "{err}");
+    // The good file after the bad ones was still tagged.
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("cv.odt") && out.contains("infection control"),
+        "{out}"
+    );
+}

@@ -35,9 +35,9 @@ impl Encoder {
     #[wasm_bindgen(constructor)]
     pub fn new(bundle: &[u8], compute: &str) -> Result<Encoder, JsError> {
         let compute: Compute = compute.parse().map_err(js)?;
-        let tagger = Bundle::read(bundle).map_err(js)?.tagger(&Device::Cpu, compute).map_err(js)?;
-        // As the app's worker does after its load.
+        // As the app's worker does before it builds the model.
         skills::int8::choose_kernel(&now);
+        let tagger = Bundle::read(bundle).map_err(js)?.tagger(&Device::Cpu, compute).map_err(js)?;
         Ok(Encoder { tagger })
     }
 

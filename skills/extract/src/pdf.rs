@@ -1,0 +1,253 @@
+//! PDF: `pdf-extract` interprets the pages' content streams (fonts,
+//! encodings, ToUnicode maps) and hands each glyph to [`Lines`], which
+//! lays them out as text in the stream's order: a new line where the
+//! baseline moves or the text jumps back left, a space where a word starts
+//! clear of the previous one, a blank line at a paragraph gap, a column
+//! jump or a page break; then a paragraph's wrapped lines are joined again
+//! (a line that reaches its block's right edge continues on the next one),
+//! so that a sentence is one line, as it was typed.
+//!
+//! Stream order is the producer's reading order: word processors, LaTeX and
+//! layout libraries write a column, a table cell or a text box whole, so
+//! two-column CVs read column by column (the fixtures' two-column layout
+//! checks it).
+
+use crate::{ExtractError, Format};
+use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
+
+/// The text and the number of pages.
+pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
+    let corrupt = |detail: String| ExtractError::Corrupt {
+        format: Format::Pdf,
+        detail,
+    };
+    let mut doc = match lopdf::Document::load_mem(bytes) {
+        Ok(doc) => doc,
+        Err(lopdf::Error::Decryption(_)) => return Err(ExtractError::Encrypted),
+        Err(e) => return Err(corrupt(e.to_string())),
+    };
+    if doc.is_encrypted() && doc.decrypt("").is_err() {
+        return Err(ExtractError::Encrypted);
+    }
+    let pages = doc.get_pages().len() as u32;
+    if pages == 0 {
+        return Err(corrupt("it has no pages".into()));
+    }
+    let mut lines = Lines::default();
+    pdf_extract::output_doc(&doc, &mut lines).map_err(|e| match e {
+        OutputError::PdfError(lopdf::Error::Decryption(_)) => ExtractError::Encrypted,
+        e => corrupt(e.to_string()),
+    })?;
+    Ok((lines.text(), pages))
+}
+
+/// One line of glyphs as laid out on the page.
+#[derive(Default)]
+struct Line {
+    text: String,
+    /// Where its first glyph starts and its last ends (x), and the largest
+    /// glyph size.
+    x0: f64,
+    x1: f64,
+    size: f64,
+    /// The width of its first word (where the first space or gap came).
+    first_word: Option<f64>,
+    page: u32,
+    /// A paragraph gap, a column jump or a page break comes before it.
+    breaks: bool,
+}
+
+impl Line {
+    fn first_word_width(&self) -> f64 {
+        self.first_word.unwrap_or(self.x1 - self.x0)
+    }
+}
+
+/// An [`OutputDev`] that collects glyphs into [`Line`]s; [`Lines::text`]
+/// then reflows them.
+#[derive(Default)]
+struct Lines {
+    lines: Vec<Line>,
+    /// Page space with y down (PDF's y goes up).
+    flip: Option<Transform>,
+    /// Where the previous glyph ended (x) and its baseline (y), and its size.
+    last: Option<(f64, f64, f64)>,
+    /// The next glyph starts a word (`begin_word`): a gap before it is a space.
+    word_start: bool,
+    /// The next line comes after a page break.
+    page_break: bool,
+    page: u32,
+}
+
+impl Lines {
+    /// The text: a paragraph's lines joined where the text was wrapped, a
+    /// blank line between blocks. A line was wrapped when the next line, in
+    /// the same size, has a first word that would not have fitted between
+    /// its end and its column's right edge (the farthest a line of the page
+    /// in that size, starting where the block starts, reaches), unless the
+    /// next line starts with a bullet or either holds a tab (a table row); a
+    /// word hyphenated at a wrap is joined whole.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        let mut start = 0;
+        while start < self.lines.len() {
+            let mut end = start + 1;
+            while end < self.lines.len() && !self.lines[end].breaks {
+                end += 1;
+            }
+            let block = &self.lines[start..end];
+            let left = block.iter().map(|l| l.x0).fold(f64::MAX, f64::min);
+            let same_size = |a: f64, b: f64| (a - b).abs() <= 0.1 * a.max(b);
+            // The column's right edge for text of a size: the farthest a
+            // line of the page in that size, starting where the block
+            // starts, reaches.
+            let right = |size: f64| {
+                self.lines
+                    .iter()
+                    .filter(|l| {
+                        l.page == block[0].page
+                            && (l.x0 - left).abs() <= 1.5 * size
+                            && same_size(l.size, size)
+                    })
+                    .map(|l| l.x1)
+                    .fold(f64::MIN, f64::max)
+            };
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            for (i, line) in block.iter().enumerate() {
+                out.push_str(line.text.trim_end());
+                let Some(next) = block.get(i + 1) else { break };
+                let wrapped = same_size(line.size, next.size)
+                    && right(line.size) - line.x1 < next.first_word_width() + line.size
+                    && !starts_with_bullet(&next.text)
+                    && !line.text.contains('\t')
+                    && !next.text.contains('\t');
+                if !wrapped {
+                    out.push('\n');
+                } else if ends_hyphenated(&out)
+                    && next.text.trim_start().starts_with(char::is_lowercase)
+                {
+                    out.pop();
+                } else {
+                    out.push(' ');
+                }
+            }
+            start = end;
+        }
+        out
+    }
+
+    fn push_line(&mut self, breaks: bool) {
+        self.lines.push(Line {
+            breaks: breaks || self.page_break || self.lines.is_empty(),
+            page: self.page,
+            ..Line::default()
+        });
+        self.page_break = false;
+    }
+}
+
+/// A list bullet, or a symbol font's private-use character (a bullet as
+/// Word's PDFs map it).
+fn starts_with_bullet(line: &str) -> bool {
+    line.trim_start().starts_with(|c: char| {
+        matches!(
+            c,
+            '•' | '●' | '▪' | '◦' | '‣' | '-' | '–' | '*' | '\u{f0b7}' | '\u{f0a7}'
+        ) || ('\u{e000}'..='\u{f8ff}').contains(&c)
+    })
+}
+
+/// `text` ends with a letter and a hyphen.
+fn ends_hyphenated(text: &str) -> bool {
+    let mut tail = text.chars().rev();
+    tail.next() == Some('-') && tail.next().is_some_and(char::is_alphabetic)
+}
+
+impl OutputDev for Lines {
+    fn begin_page(
+        &mut self,
+        page: u32,
+        media_box: &MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
+        self.flip = Some(Transform::row_major(
+            1.,
+            0.,
+            0.,
+            -1.,
+            0.,
+            media_box.ury - media_box.lly,
+        ));
+        self.page_break = true;
+        self.page = page;
+        self.last = None;
+        Ok(())
+    }
+
+    fn end_page(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        char: &str,
+    ) -> Result<(), OutputError> {
+        let at = match &self.flip {
+            Some(flip) => trm.post_transform(flip),
+            None => *trm,
+        };
+        let v = trm.transform_vector(euclid::vec2(font_size, font_size));
+        let size = (v.x * v.y).abs().sqrt().max(1e-3);
+        let (x, y) = (at.m31, at.m32);
+        match self.last {
+            None => self.push_line(true),
+            Some((end, last_y, last_size)) => {
+                let dy = y - last_y;
+                let line = size.max(last_size);
+                if dy.abs() > 0.5 * line || x < end - 2.0 * line {
+                    // A new line; a gap of more than a line and a half
+                    // between baselines, or a jump up (the next column),
+                    // starts a new block.
+                    self.push_line(dy > 1.9 * line || dy < -0.5 * line);
+                } else if self.word_start && x > end + 0.12 * size {
+                    let gap = if x > end + 2.5 * size { '\t' } else { ' ' };
+                    if let Some(l) = self.lines.last_mut() {
+                        l.first_word.get_or_insert(l.x1 - l.x0);
+                        l.text.push(gap);
+                    }
+                }
+            }
+        }
+        let l = self.lines.last_mut().expect("a line was pushed");
+        if l.text.is_empty() {
+            l.x0 = x;
+        } else if char.trim().is_empty() {
+            l.first_word.get_or_insert(l.x1 - l.x0);
+        }
+        l.text.push_str(char);
+        l.x1 = x + width * size;
+        l.size = l.size.max(size);
+        self.word_start = false;
+        self.last = Some((x + width * size, y, size));
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        self.word_start = true;
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+}
