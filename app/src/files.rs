@@ -24,7 +24,11 @@ const LOADER: &str = "./extractor_loader.js";
 /// A file's text, as the worker answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileText {
+    /// The part the editor takes (the first [`crate::client::MAX_CHARS`]
+    /// characters): a longer text never crosses to the page's thread.
     pub text: String,
+    /// Characters in the whole text.
+    pub chars: usize,
     /// `PDF`, `DOCX`, …
     pub format: String,
     pub pages: Option<u32>,
@@ -52,7 +56,8 @@ pub fn run() {
             let start = crate::service::now_ms();
             let reply: Reply = extract::extract(&name, &bytes)
                 .map(|e| FileText {
-                    text: e.text,
+                    chars: e.text.chars().count(),
+                    text: crate::client::into_limited(e.text),
                     format: e.format.name().to_string(),
                     pages: e.pages,
                     ms: crate::service::now_ms() - start,

@@ -515,9 +515,8 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let notice = match files::read(file).await {
                 Ok(read) => {
-                    let chars = read.text.chars().count();
-                    let kept = client::limited(&read.text);
-                    app.load_file_text(editor, kept);
+                    let chars = read.chars;
+                    app.load_file_text(editor, &read.text);
                     let pages = match read.pages {
                         Some(1) => ", 1 page".to_string(),
                         Some(n) => format!(", {n} pages"),
