@@ -78,6 +78,14 @@ pub fn docx(bytes: &[u8]) -> Result<String, ExtractError> {
             // Word puts a list paragraph's numbering in its properties, or in
             // its style ("List Bullet", "List Paragraph").
             (b"w:numPr", true) => doc.list_item = true,
+            // `w:numId 0` means "no numbering".
+            (b"w:numId", true) if attr(e, b"w:val").as_deref() == Some("0") => {
+                doc.list_item = false
+            }
+            // Text boxes come twice: as DrawingML (`mc:Choice`) and as VML for
+            // older readers (`mc:Fallback`); the second is left out.
+            (b"mc:Fallback", true) => doc.skip += 1,
+            (b"mc:Fallback", false) => doc.skip = doc.skip.saturating_sub(1),
             (b"w:pStyle", true) if attr(e, b"w:val").is_some_and(|v| v.starts_with("List")) => {
                 doc.list_item = true
             }
@@ -109,11 +117,17 @@ pub fn odt(bytes: &[u8]) -> Result<String, ExtractError> {
             doc.text = true;
         }
         (b"text:p" | b"text:h", false) => {
-            doc.text = false;
             doc.paragraph_end();
+            doc.text = doc.in_paragraph;
         }
-        (b"text:list-item", true) => doc.list_item = true,
-        (b"text:list-item", false) => doc.list_item = false,
+        (b"text:list-item", true) => {
+            doc.list_depth += 1;
+            doc.list_item = true;
+        }
+        (b"text:list-item", false) => {
+            doc.list_depth = doc.list_depth.saturating_sub(1);
+            doc.list_item = doc.list_depth > 0;
+        }
         (b"text:tab", true) => doc.para.push('\t'),
         (b"text:line-break", true) => doc.para.push('\n'),
         (b"text:s", true) => {
@@ -127,8 +141,8 @@ pub fn odt(bytes: &[u8]) -> Result<String, ExtractError> {
         (b"table:table-row", true) => doc.row_start(),
         (b"table:table-row", false) => doc.row_end(),
         // Notes' text would land in the middle of a sentence.
-        (b"text:note", true) => doc.skip += 1,
-        (b"text:note", false) => doc.skip = doc.skip.saturating_sub(1),
+        (b"text:note" | b"office:annotation", true) => doc.skip += 1,
+        (b"text:note" | b"office:annotation", false) => doc.skip = doc.skip.saturating_sub(1),
         _ => {}
     })
 }
@@ -143,6 +157,11 @@ struct Doc {
     text: bool,
     in_paragraph: bool,
     list_item: bool,
+    /// ODT list items open (lists nest).
+    list_depth: usize,
+    /// Paragraphs interrupted by a paragraph inside them (a DOCX text box,
+    /// an ODT frame): their text so far and list mark, resumed after it.
+    outer: Vec<(String, bool)>,
     /// DOCX marks a list paragraph in its own properties (so the mark ends
     /// with it); ODT's list item stays open over its paragraphs.
     list_per_paragraph: bool,
@@ -158,11 +177,22 @@ struct Doc {
 
 impl Doc {
     fn paragraph_start(&mut self) {
+        if self.skip > 0 {
+            return;
+        }
+        if self.in_paragraph {
+            self.outer
+                .push((std::mem::take(&mut self.para), self.list_item));
+            self.list_item = false;
+        }
         self.in_paragraph = true;
         self.para.clear();
     }
 
     fn paragraph_end(&mut self) {
+        if self.skip > 0 {
+            return;
+        }
         self.in_paragraph = false;
         let text = std::mem::take(&mut self.para);
         let text = text.trim();
@@ -176,13 +206,22 @@ impl Doc {
         }
         if self.cells > 0 {
             self.cell.push(line);
-        } else {
+        } else if !line.is_empty() || self.outer.is_empty() {
             self.out.push_str(&line);
             self.out.push('\n');
+        }
+        if let Some((para, list_item)) = self.outer.pop() {
+            // The interrupted paragraph goes on.
+            self.para = para;
+            self.list_item = list_item;
+            self.in_paragraph = true;
         }
     }
 
     fn row_start(&mut self) {
+        if self.skip > 0 {
+            return;
+        }
         self.rows += 1;
         if self.rows == 1 {
             self.row.clear();
@@ -190,10 +229,16 @@ impl Doc {
     }
 
     fn cell_start(&mut self) {
+        if self.skip > 0 {
+            return;
+        }
         self.cells += 1;
     }
 
     fn cell_end(&mut self) {
+        if self.skip > 0 {
+            return;
+        }
         self.cells = self.cells.saturating_sub(1);
         if self.cells == 0 {
             let cell: Vec<String> = std::mem::take(&mut self.cell)
@@ -205,6 +250,9 @@ impl Doc {
     }
 
     fn row_end(&mut self) {
+        if self.skip > 0 {
+            return;
+        }
         self.rows = self.rows.saturating_sub(1);
         if self.rows == 0 {
             let row = std::mem::take(&mut self.row);

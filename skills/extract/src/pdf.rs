@@ -33,6 +33,17 @@ pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
     if pages == 0 {
         return Err(corrupt("it has no pages".into()));
     }
+    let mut paths = 0;
+    for (_, page) in doc.get_pages() {
+        let resources = doc
+            .get_dictionary(page)
+            .ok()
+            .and_then(|d| d.get(b"Resources").ok())
+            .and_then(|r| resolve_dict(&doc, r));
+        if let Some(r) = resources {
+            check_forms(&doc, r, &mut Vec::new(), &mut paths)?;
+        }
+    }
     let mut lines = Lines::default();
     pdf_extract::output_doc(&doc, &mut lines).map_err(|e| match e {
         OutputError::PdfError(lopdf::Error::Decryption(_)) => ExtractError::Encrypted,
@@ -40,6 +51,20 @@ pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
     })?;
     Ok((lines.text(), pages))
 }
+
+/// Pages with more lines than this are not reflowed (comparing every line
+/// with every other would take too long on a hostile file).
+const MAX_REFLOW_LINES: usize = 2000;
+
+/// How deep form XObjects may nest (each drawing the next); deeper, or a
+/// form that draws itself, and the PDF is refused (the reader would
+/// recurse without end).
+const MAX_FORM_DEPTH: usize = 8;
+
+/// How many form XObjects (counted along every path from a page) a PDF may
+/// hold before it is refused: a few nested forms each naming the next
+/// many times would take the reader exponential time.
+const MAX_FORM_PATHS: usize = 10_000;
 
 /// One line of glyphs as laid out on the page.
 #[derive(Default)]
@@ -61,6 +86,63 @@ impl Line {
     fn first_word_width(&self) -> f64 {
         self.first_word.unwrap_or(self.x1 - self.x0)
     }
+}
+
+/// A dictionary, or the dictionary a reference leads to.
+fn resolve_dict<'a>(
+    doc: &'a lopdf::Document,
+    o: &'a lopdf::Object,
+) -> Option<&'a lopdf::Dictionary> {
+    match o {
+        lopdf::Object::Reference(id) => doc.get_dictionary(*id).ok(),
+        lopdf::Object::Dictionary(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// Refuses resources whose form XObjects nest deeper than
+/// [`MAX_FORM_DEPTH`], draw themselves (`path`: the forms drawing this
+/// one), or add up to more than [`MAX_FORM_PATHS`] (`paths`, so far).
+fn check_forms(
+    doc: &lopdf::Document,
+    resources: &lopdf::Dictionary,
+    path: &mut Vec<lopdf::ObjectId>,
+    paths: &mut usize,
+) -> Result<(), ExtractError> {
+    let Some(xobjects) = resources
+        .get(b"XObject")
+        .ok()
+        .and_then(|x| resolve_dict(doc, x))
+    else {
+        return Ok(());
+    };
+    for (_, x) in xobjects.iter() {
+        let lopdf::Object::Reference(id) = x else {
+            continue;
+        };
+        *paths += 1;
+        if path.contains(id) || path.len() >= MAX_FORM_DEPTH || *paths > MAX_FORM_PATHS {
+            return Err(ExtractError::Corrupt {
+                format: Format::Pdf,
+                detail: "its drawings nest without end".into(),
+            });
+        }
+        let Ok(lopdf::Object::Stream(stream)) = doc.get_object(*id) else {
+            continue;
+        };
+        let Some(inner) = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|r| resolve_dict(doc, r))
+        else {
+            continue;
+        };
+        path.push(*id);
+        check_forms(doc, inner, path, paths)?;
+        path.pop();
+    }
+    Ok(())
 }
 
 /// An [`OutputDev`] that collects glyphs into [`Line`]s; [`Lines::text`]
@@ -89,6 +171,14 @@ impl Lines {
     /// word hyphenated at a wrap is joined whole.
     fn text(&self) -> String {
         let mut out = String::new();
+        // Each page's lines (they come page by page).
+        let mut pages: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, l) in self.lines.iter().enumerate() {
+            match pages.last_mut() {
+                Some(r) if self.lines[r.start].page == l.page => r.end = i + 1,
+                _ => pages.push(i..i + 1),
+            }
+        }
         let mut start = 0;
         while start < self.lines.len() {
             let mut end = start + 1;
@@ -98,19 +188,30 @@ impl Lines {
             let block = &self.lines[start..end];
             let left = block.iter().map(|l| l.x0).fold(f64::MAX, f64::min);
             let same_size = |a: f64, b: f64| (a - b).abs() <= 0.1 * a.max(b);
+            let page = pages
+                .iter()
+                .find(|r| r.contains(&start))
+                .map_or(&self.lines[start..end], |r| &self.lines[r.clone()]);
             // The column's right edge for text of a size: the farthest a
             // line of the page in that size, starting where the block
-            // starts, reaches.
-            let right = |size: f64| {
-                self.lines
+            // starts, reaches (`None`: no such line, or a page with too
+            // many lines to compare them all, whose lines stay as they are).
+            let mut edges: Vec<(f64, Option<f64>)> = Vec::new();
+            let mut right = |size: f64| {
+                if page.len() > MAX_REFLOW_LINES {
+                    return None;
+                }
+                if let Some(&(_, edge)) = edges.iter().find(|(s, _)| *s == size) {
+                    return edge;
+                }
+                let edge = page
                     .iter()
-                    .filter(|l| {
-                        l.page == block[0].page
-                            && (l.x0 - left).abs() <= 1.5 * size
-                            && same_size(l.size, size)
-                    })
+                    .filter(|l| (l.x0 - left).abs() <= 1.5 * size && same_size(l.size, size))
                     .map(|l| l.x1)
-                    .fold(f64::MIN, f64::max)
+                    .reduce(f64::max)
+                    .filter(|x| x.is_finite());
+                edges.push((size, edge));
+                edge
             };
             if !out.is_empty() {
                 out.push_str("\n\n");
@@ -119,7 +220,8 @@ impl Lines {
                 out.push_str(line.text.trim_end());
                 let Some(next) = block.get(i + 1) else { break };
                 let wrapped = same_size(line.size, next.size)
-                    && right(line.size) - line.x1 < next.first_word_width() + line.size
+                    && right(line.size)
+                        .is_some_and(|edge| edge - line.x1 < next.first_word_width() + line.size)
                     && !starts_with_bullet(&next.text)
                     && !line.text.contains('\t')
                     && !next.text.contains('\t');
@@ -202,8 +304,10 @@ impl OutputDev for Lines {
             Some(flip) => trm.post_transform(flip),
             None => *trm,
         };
-        let v = trm.transform_vector(euclid::vec2(font_size, font_size));
-        let size = (v.x * v.y).abs().sqrt().max(1e-3);
+        // The glyph's size on the page, whatever its rotation: the font size
+        // times the square root of the text matrix's area scale.
+        let det = trm.m11 * trm.m22 - trm.m12 * trm.m21;
+        let size = (font_size * det.abs().sqrt()).abs().max(1e-3);
         let (x, y) = (at.m31, at.m32);
         match self.last {
             None => self.push_line(true),

@@ -123,11 +123,16 @@ pub fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
                     if word != "u" {
                         flush(&mut pending, &mut out, encoding);
                     }
+                    // A control word standing for a character (`\bullet`)
+                    // may be a `\uN`'s fallback: dropped then.
+                    if drop > 0 && word != "u" && !SKIPPED.contains(&word) {
+                        drop -= 1;
+                        continue;
+                    }
                     match word {
                         _ if SKIPPED.contains(&word) => g.skip = true,
                         "ansicpg" => {
-                            let label = format!("windows-{}", param.unwrap_or(1252));
-                            if let Some(e) = encoding_rs::Encoding::for_label(label.as_bytes()) {
+                            if let Some(e) = code_page(param.unwrap_or(1252)) {
                                 encoding = e;
                             }
                         }
@@ -142,7 +147,9 @@ pub fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
                             continue;
                         }
                         "bin" => {
-                            i += param.unwrap_or(0).max(0) as usize;
+                            let n =
+                                usize::try_from(param.unwrap_or(0).max(0)).unwrap_or(usize::MAX);
+                            i = i.saturating_add(n).min(bytes.len());
                         }
                         "listtext" | "pntext" => {
                             if !g.skip {
@@ -168,11 +175,17 @@ pub fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
                     i += 1;
                     match n {
                         b'\'' => {
-                            let hex = bytes
-                                .get(i..i + 2)
-                                .and_then(|h| std::str::from_utf8(h).ok());
-                            let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
-                            i += 2;
+                            // Up to two hex digits (a short escape must not
+                            // swallow the `}` after it).
+                            let digits = bytes[i..]
+                                .iter()
+                                .take(2)
+                                .take_while(|b| b.is_ascii_hexdigit())
+                                .count();
+                            let byte = std::str::from_utf8(&bytes[i..i + digits])
+                                .ok()
+                                .and_then(|h| u8::from_str_radix(h, 16).ok());
+                            i += digits;
                             if drop > 0 {
                                 drop -= 1;
                             } else if let (Some(b), false) = (byte, g.skip) {
@@ -217,6 +230,20 @@ pub fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
     Ok(out)
 }
 
+/// The encoding of a Windows code page number (`\ansicpgN`).
+fn code_page(n: i64) -> Option<&'static encoding_rs::Encoding> {
+    use encoding_rs::*;
+    Some(match n {
+        932 => SHIFT_JIS,
+        936 => GBK,
+        949 => EUC_KR,
+        950 => BIG5,
+        65001 => UTF_8,
+        10000 => MACINTOSH,
+        n => return Encoding::for_label(format!("windows-{n}").as_bytes()),
+    })
+}
+
 /// Appends a UTF-16 unit, pairing surrogates.
 fn push_utf16(out: &mut String, high: &mut Option<u16>, v: u16) {
     match v {
@@ -259,5 +286,10 @@ mod tests {
         assert_eq!(text(r"{\rtf1\ansi\ansicpg1251 \'c0\'ed\'ed\'e0}"), "Анна");
         assert!(extract(br"{\rtf1 unclosed {\b x}").is_err());
         assert!(extract(br"{\rtf1 x}}").is_err());
+        assert_eq!(text(r"{\rtf1 a\'4}b"), "a\u{4}b");
+        assert_eq!(text(r"{\rtf1 \u8226\bullet  x}"), "• x");
+        assert_eq!(text(r"{\rtf1\ansi\ansicpg932 \'82\'a0}"), "あ");
+        // Binary data past the end: refused, not read again from the start.
+        assert!(extract(br"{\rtf1 a\bin4294967200 b}").is_err());
     }
 }

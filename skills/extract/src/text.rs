@@ -58,6 +58,7 @@ pub fn decode(bytes: &[u8]) -> String {
 pub fn tidy(raw: &str, pdf: bool) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut blank = true;
+    let raw = raw.replace("\r\n", "\n");
     for line in raw.split(['\n', '\r', '\u{2028}', '\u{2029}', '\u{0c}', '\u{0b}']) {
         let mut l = String::with_capacity(line.len());
         let mut space = false;

@@ -222,3 +222,37 @@ fn pdf_paragraphs_are_reflowed() {
         "{table}"
     );
 }
+
+/// A PDF of `objects` (numbered from 1; 1 is the catalog), with its xref.
+fn pdf(objects: &[&str]) -> Vec<u8> {
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out += &format!("{} 0 obj\n{o}\nendobj\n", i + 1);
+    }
+    let xref = out.len();
+    out += &format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for o in offsets {
+        out += &format!("{o:010} 00000 n \n");
+    }
+    out += &format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    );
+    out.into_bytes()
+}
+
+#[test]
+fn a_pdf_whose_drawing_draws_itself_is_refused() {
+    let form = "<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /X 5 0 R >> >> /Length 8 >>\nstream\n/X Do   \nendstream";
+    let bytes = pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>",
+        "<< /Length 8 >>\nstream\n/X Do   \nendstream",
+        form,
+    ]);
+    let e = extract("loop.pdf", &bytes).unwrap_err();
+    assert!(e.to_string().contains("nest without end"), "{e}");
+}
