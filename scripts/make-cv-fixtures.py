@@ -373,36 +373,28 @@ def html_text(cv):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    write("one-column.pdf", one_column(MAYA))
-    expected("one-column.pdf", plain(MAYA))
-    write("ligatures.pdf", one_column(JO, ligatures=True))
-    expected("ligatures.pdf", plain(JO))
-    data, text = two_column(MAYA)
-    write("two-column.pdf", data)
-    expected("two-column.pdf", text)
-    data, text = table_pdf(MAYA)
-    write("table.pdf", data)
-    expected("table.pdf", text)
-    write("non-latin.pdf", one_column(NIKOS))
-    expected("non-latin.pdf", plain(NIKOS))
-    data, text = docx_bytes(MAYA)
-    write("cv.docx", data)
-    expected("cv.docx", text)
-    data, text = odt_bytes(NIKOS)
-    write("cv.odt", data)
-    expected("cv.odt", text)
-    write("cv.rtf", rtf_text(NIKOS))
-    expected("cv.rtf", plain(NIKOS))
-    write("cv.html", html_text(JO))
-    expected("cv.html", plain(JO))
-    write("cv.txt", plain(NIKOS))
-    expected("cv.txt", plain(NIKOS))
+    # Each good file with the text it was made from.
+    good = {
+        "one-column.pdf": (one_column(MAYA), plain(MAYA)),
+        "ligatures.pdf": (one_column(JO, ligatures=True), plain(JO)),
+        "two-column.pdf": two_column(MAYA),
+        "table.pdf": table_pdf(MAYA),
+        "non-latin.pdf": (one_column(NIKOS), plain(NIKOS)),
+        "cv.docx": docx_bytes(MAYA),
+        "cv.odt": odt_bytes(NIKOS),
+        "cv.rtf": (rtf_text(NIKOS), plain(NIKOS)),
+        "cv.html": (html_text(JO), plain(JO)),
+        "cv.txt": (plain(NIKOS), plain(NIKOS)),
+    }
+    for name, (data, text) in good.items():
+        write(name, data)
+        expected(name, text)
     # Bad files.
     write("bad-encrypted.pdf", encrypted_pdf())
     write("bad-scan.pdf", scanned_pdf())
-    good = one_column(MAYA)
-    write("bad-truncated.pdf", good[: len(good) // 3])
-    docx, _ = docx_bytes(MAYA)
+    pdf = good["one-column.pdf"][0]
+    write("bad-truncated.pdf", pdf[: len(pdf) // 3])
+    docx = good["cv.docx"][0]
     write("bad-truncated.docx", docx[: len(docx) // 2])
     write("bad-bomb.docx", zip_bomb())
     write("bad-image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)

@@ -55,13 +55,25 @@ pub fn select(editor: Editor, start: usize, end: usize) {
     ta.scroll_into_view_with_scroll_into_view_options(&opts);
 }
 
+/// Texts longer than this (in bytes) are not put in through the browser's
+/// editing (see [`replace_text`]).
+const LONG_TEXT_BYTES: usize = 50_000;
+
 /// Replaces the whole text of `editor` the way typing would, so that the
-/// browser's undo brings the old text back. Returns false if the browser
-/// refused (the caller then sets the value directly).
+/// browser's undo brings the old text back; a text over
+/// [`LONG_TEXT_BYTES`] is set directly. Returns false if the text was set
+/// directly or the browser refused (the caller then updates the state).
 pub fn replace_text(editor: Editor, text: &str) -> bool {
     let Some(ta) = textarea(editor) else {
         return false;
     };
+    if text.len() > LONG_TEXT_BYTES {
+        // Chromium's editing takes seconds over some 100,000 characters:
+        // set directly (no undo step).
+        ta.set_value(text);
+        ta.set_scroll_top(0);
+        return false;
+    }
     let _ = ta.focus();
     ta.select();
     let doc: web_sys::HtmlDocument = document().unchecked_into();

@@ -128,23 +128,8 @@ impl AppState {
         self.editors[e.index()]
     }
 
-    /// Puts a file's text into `editor` and highlights it: as
-    /// [`AppState::load_text`] (undo brings the old text back), except that
-    /// a long text is set directly (Chromium's editing takes seconds over
-    /// some 100,000 characters).
-    pub fn load_file_text(&self, editor: Editor, text: &str) {
-        if text.len() <= 50_000 {
-            return self.load_text(editor, text);
-        }
-        if let Some(ta) = dom::textarea(editor) {
-            ta.set_value(text);
-            ta.set_scroll_top(0);
-        }
-        self.editor(editor).text.set(text.to_owned());
-        self.client.submit(editor, text.to_owned());
-    }
-
-    /// Puts `text` into `editor` (examples, URL text) and highlights it.
+    /// Puts `text` into `editor` (examples, URL text, opened files) and
+    /// highlights it.
     pub fn load_text(&self, editor: Editor, text: &str) {
         // Through the browser's editing, so that undo brings the old text
         // back; the input event that follows updates the state.
@@ -516,7 +501,7 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
             let notice = match files::read(file).await {
                 Ok(read) => {
                     let chars = read.chars;
-                    app.load_file_text(editor, &read.text);
+                    app.load_text(editor, &read.text);
                     let pages = match read.pages {
                         Some(1) => ", 1 page".to_string(),
                         Some(n) => format!(", {n} pages"),

@@ -44,8 +44,7 @@ fn json_spans_use_code_points_and_link_skills() {
     // are multi-byte, astral-plane and right-to-left text.
     let text = "😀👩‍💻 Über —\nwe use python and sql\nמפתח • strong machine learning skills";
     let line: serde_json::Value =
-        serde_json::from_str(&json_line(&h, "cv.txt", text, StyleChoice::Auto, false).unwrap())
-            .unwrap();
+        serde_json::from_str(&json_line(&h, "cv.txt", text, StyleChoice::Auto).unwrap()).unwrap();
     assert_eq!(line["file"], "cv.txt");
     let chars: Vec<char> = text.chars().collect();
     let spans = line["spans"].as_array().unwrap();
@@ -73,8 +72,7 @@ fn json_spans_use_code_points_and_link_skills() {
     assert!(found.contains(&("machine learning", None)), "{found:?}");
     // Nothing to find in an empty or blank text.
     let empty: serde_json::Value =
-        serde_json::from_str(&json_line(&h, "-", " \n ", StyleChoice::Auto, false).unwrap())
-            .unwrap();
+        serde_json::from_str(&json_line(&h, "-", " \n ", StyleChoice::Auto).unwrap()).unwrap();
     assert_eq!(empty["spans"].as_array().unwrap().len(), 0);
     std::fs::remove_dir_all(out).unwrap();
 }
@@ -121,14 +119,7 @@ fn a_bundle_tags_like_the_model_folder_it_was_made_from() {
     )
     .unwrap();
     let text = "we use python and sql\nstrong machine learning skills 😀";
-    let from_dir = json_line(
-        &highlighter(&dir, false),
-        "-",
-        text,
-        StyleChoice::Auto,
-        false,
-    )
-    .unwrap();
+    let from_dir = json_line(&highlighter(&dir, false), "-", text, StyleChoice::Auto).unwrap();
     let policy = |d| Policy {
         embeddings: d,
         blocks: d,
@@ -156,7 +147,7 @@ fn a_bundle_tags_like_the_model_folder_it_was_made_from() {
         )
         .unwrap();
         let h = Highlighter::new(m.tagger, m.pieces, None, candle_core::Device::Cpu);
-        let from_bundle = json_line(&h, "-", text, StyleChoice::Auto, false).unwrap();
+        let from_bundle = json_line(&h, "-", text, StyleChoice::Auto).unwrap();
         let spans = |s: &str| -> Vec<(u64, u64)> {
             let v: serde_json::Value = serde_json::from_str(s).unwrap();
             v["spans"]

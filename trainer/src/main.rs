@@ -1,6 +1,6 @@
 //! `rolemapper`: RoleMapper's native command line.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use skills::model::Head;
 use std::path::PathBuf;
@@ -142,7 +142,7 @@ enum Command {
         shared: PathBuf,
         #[command(flatten)]
         paths: Paths,
-        /// --eval: folder for the cached skills of each text.
+        /// --eval: folder for the cached skills of each text (a sub-folder per model).
         #[arg(long, default_value = "data/roles-eval")]
         work: PathBuf,
         /// Also write each file's text (`"text"` in its JSON line; see `tag --help`).
@@ -360,6 +360,19 @@ fn read_or_report(path: &std::path::Path, unread: &mut usize) -> Option<String> 
     }
 }
 
+/// The first 16 hex digits of the SHA-256 of a model (a bundle file, or a
+/// model folder's weights), naming what was computed with it.
+fn model_key(model: &std::path::Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let file = if model.is_dir() {
+        model.join("model.safetensors")
+    } else {
+        model.to_path_buf()
+    };
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(format!("{:x}", Sha256::digest(&bytes))[..16].to_string())
+}
+
 /// Fails (exit status 1) when some of the files could not be read.
 fn all_read(unread: usize, files: usize) -> Result<()> {
     if unread > 0 {
@@ -454,7 +467,10 @@ fn run(cli: Cli) -> Result<()> {
                     print!("{}", tag::conll(&h, &text, style)?);
                 } else {
                     let name = f.display().to_string();
-                    let line = tag::json_line(&h, &name, &text, style, print_text)?;
+                    let mut line = tag::json_line(&h, &name, &text, style)?;
+                    if print_text {
+                        line = tag::with_text(&line, &text)?;
+                    }
                     println!("{line}");
                 }
             }
@@ -494,11 +510,12 @@ fn run(cli: Cli) -> Result<()> {
             let linker = skills::highlight::Linker::new(&lexicon)?;
             let h = skills::highlight::Highlighter::new(m.tagger, m.pieces, Some(linker), m.device);
             if eval {
+                // The cached spans are the model's: one folder per model.
                 let opts = roles_eval::Options {
                     table: roles.clone(),
                     shared,
                     cache: paths.cache,
-                    work,
+                    work: work.join(model_key(&model)?),
                 };
                 print!("{}", roles_eval::run(&mut table, &h, &lexicon, &opts)?);
                 return Ok(());

@@ -6,15 +6,8 @@ use skills::highlight::{char_ranges, Highlighter};
 use skills::style::StyleChoice;
 
 /// One JSON line: `{"file", "spans": [{"start", "end", "text", "skill", "score"}]}`,
-/// offsets in code points, `text` exactly that slice; with `print_text`, the
-/// whole text too (`"text"`).
-pub fn json_line(
-    h: &Highlighter,
-    file: &str,
-    text: &str,
-    style: StyleChoice,
-    print_text: bool,
-) -> Result<String> {
+/// offsets in code points, `text` exactly that slice.
+pub fn json_line(h: &Highlighter, file: &str, text: &str, style: StyleChoice) -> Result<String> {
     let spans = h.highlight_as(text, style)?;
     let chars = char_ranges(text, &spans);
     let spans: Vec<_> = spans
@@ -22,14 +15,13 @@ pub fn json_line(
         .zip(chars)
         .map(|(s, c)| json!({"start": c.start, "end": c.end, "text": &text[s.bytes.clone()], "skill": s.skill, "score": (f64::from(s.score) * 1e4).round() / 1e4}))
         .collect();
-    let mut line = json!({"file": file, "spans": spans});
-    if print_text {
-        line["text"] = text.into();
-    }
-    Ok(serde_json::to_string(&line)?)
+    Ok(serde_json::to_string(
+        &json!({"file": file, "spans": spans}),
+    )?)
 }
 
-/// A JSON object line with a `"text"` member added.
+/// A JSON object line (`tag`'s or `roles`') with a `"text"` member added
+/// (`--print-text`).
 pub fn with_text(line: &str, text: &str) -> Result<String> {
     let mut value: serde_json::Value = serde_json::from_str(line)?;
     if let Some(object) = value.as_object_mut() {

@@ -227,9 +227,7 @@ impl Lines {
                     && !next.text.contains('\t');
                 if !wrapped {
                     out.push('\n');
-                } else if ends_hyphenated(&out)
-                    && next.text.trim_start().starts_with(char::is_lowercase)
-                {
+                } else if crate::text::joins_hyphenated(&out, next.text.trim_start()) {
                     out.pop();
                 } else {
                     out.push(' ');
@@ -259,12 +257,6 @@ fn starts_with_bullet(line: &str) -> bool {
             '•' | '●' | '▪' | '◦' | '‣' | '-' | '–' | '*' | '\u{f0b7}' | '\u{f0a7}'
         ) || ('\u{e000}'..='\u{f8ff}').contains(&c)
     })
-}
-
-/// `text` ends with a letter and a hyphen.
-fn ends_hyphenated(text: &str) -> bool {
-    let mut tail = text.chars().rev();
-    tail.next() == Some('-') && tail.next().is_some_and(char::is_alphabetic)
 }
 
 impl OutputDev for Lines {

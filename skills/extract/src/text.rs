@@ -113,7 +113,7 @@ pub fn tidy(raw: &str, pdf: bool) -> String {
 
 /// `prev` ends with a letter and a hyphen and `next` starts with a
 /// lower-case letter: a word split at a line end.
-fn joins_hyphenated(prev: &str, next: &str) -> bool {
+pub fn joins_hyphenated(prev: &str, next: &str) -> bool {
     let mut tail = prev.chars().rev();
     tail.next() == Some('-')
         && tail.next().is_some_and(char::is_alphabetic)
