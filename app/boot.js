@@ -8,16 +8,18 @@ try {
   if (theme === 'dark' || theme === 'light') document.documentElement.dataset.theme = theme;
 } catch (_) { /* storage blocked (sandboxed frame): the system theme applies */ }
 
-// The model worker starts now, while the app's own wasm loads: it begins
-// loading the model at once (src/service.rs), and the app adopts it with the
-// messages it sent meanwhile (src/client.rs, `Client::start`).
+// The model worker (the npm package's, app/package, copied as pkg/) starts
+// now and is asked for the site's model at once, while the app's own wasm
+// loads; the app adopts it with the messages it sent meanwhile
+// (src/client.rs, `Client::start`).
 try {
-  const worker = new Worker('./worker_loader.js');
+  const worker = new Worker('./pkg/worker.js', { type: 'module' });
   const early = { worker, messages: [], failed: false };
   worker.onmessage = (e) => early.messages.push(e.data);
   worker.onerror = () => { early.failed = true; };
+  worker.postMessage(JSON.stringify({ type: 'load', base: new URL('./', document.baseURI).href }));
   self.__rolemapperWorker = early;
-} catch (_) { /* the app reports that it cannot start the worker */ }
+} catch (_) { /* the app starts it, or reports that it cannot */ }
 
 // The file reader's loader, started when a file is opened (src/files.rs);
 // the build names it by its contents (scripts/name-worker-files.sh).

@@ -8,9 +8,10 @@
 // the page had to come from the cache (offline), they come from the cache
 // too. The model is not
 // handled here: the app's worker caches and verifies it itself
-// (app/src/loader.rs).
+// (app/package/src/loader.rs).
 const SHELL = 'rolemapper-shell-v1';
-// The worker's files, of the build worker_loader.js picks for this browser
+// The worker's files (the npm package's, copied as pkg/), of the build
+// pkg/worker.js picks for this browser
 // (the same test: whether it validates relaxed SIMD). The build names them
 // by their contents (scripts/name-worker-files.sh).
 const relaxedSimd = (() => {
@@ -23,9 +24,9 @@ const relaxedSimd = (() => {
 })();
 // The file reader's too (src/files.rs), so that files open offline; the
 // page itself fetches them only when a file is opened.
-const WORKER_FILES = ['worker_loader.js', ...(relaxedSimd
-  ? ['worker_relaxed.js', 'worker_relaxed_bg.wasm']
-  : ['worker.js', 'worker_bg.wasm']),
+// (worker.js imports both builds' small JS glue, and fetches one wasm.)
+const WORKER_FILES = ['pkg/worker.js', 'pkg/rolemapper_worker.js', 'pkg/relaxed/rolemapper_worker.js',
+  relaxedSimd ? 'pkg/relaxed/rolemapper_worker_bg.wasm' : 'pkg/rolemapper_worker_bg.wasm',
 'extractor_loader.js', 'extractor.js', 'extractor_bg.wasm'];
 
 const isModel = (url) => new URL(url).pathname.includes('/model/');

@@ -2,7 +2,8 @@
 # Installs the tools RoleMapper's build and tests need, each only when the
 # pinned version is not already there. Safe to run any number of times.
 #
-#   scripts/install-tools.sh build   what `scripts/serve.sh` needs to build the web app
+#   scripts/install-tools.sh package what `scripts/build-package.sh` needs to build the npm package
+#   scripts/install-tools.sh build   what `scripts/serve.sh` needs to build the web app (and the package)
 #   scripts/install-tools.sh e2e     what `scripts/e2e.sh` needs: that, Chromium and the npm packages
 #   scripts/install-tools.sh test    what `scripts/test.sh` needs: the same as e2e, installed first
 #
@@ -11,6 +12,7 @@ set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen version in Cargo.lock
 TRUNK_VERSION=0.21.14          # trunk 0.22 needs a newer rustc than 1.95
+WASM_PACK_VERSION=0.15.1       # builds the npm package (scripts/build-package.sh) and runs browser tests
 BINARYEN_VERSION=132.0.0       # wasm-opt 132 (Debian's 108 breaks wasm-bindgen output); Trunk.toml pins it
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.cache/tools"
@@ -48,6 +50,13 @@ wasm_bindgen_cli() {
   fi
 }
 
+wasm_pack() {
+  if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
+    log "installing wasm-pack $WASM_PACK_VERSION (about 2 minutes)"
+    cargo install -q --locked wasm-pack --version "$WASM_PACK_VERSION"
+  fi
+}
+
 # trunk and wasm-opt go into .cache/tools (git-ignored), not the system.
 trunk() {
   if [ "$("$TOOLS/bin/trunk" --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
@@ -79,7 +88,8 @@ e2e_packages() {
 }
 
 case "${1:-test}" in
-  build) wasm_target; wasm_bindgen_cli; trunk; wasm_opt ;;
-  e2e | test) wasm_target; chromium; wasm_bindgen_cli; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
-  *) echo "usage: $0 [test|build|e2e]" >&2; exit 2 ;;
+  package) wasm_target; wasm_bindgen_cli; wasm_pack; wasm_opt ;;
+  build) wasm_target; wasm_bindgen_cli; wasm_pack; trunk; wasm_opt ;;
+  e2e | test) wasm_target; chromium; wasm_bindgen_cli; wasm_pack; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
+  *) echo "usage: $0 [test|build|e2e|package]" >&2; exit 2 ;;
 esac

@@ -3,13 +3,13 @@
 # two small scripts that lead to them by their contents, as trunk names the
 # page's own files, in trunk's staging directory:
 #
-#   worker.js, worker_bg.wasm  ->  worker-<hash>.js, worker-<hash>_bg.wasm
-#   worker_relaxed.js, …       ->  the same for the relaxed-SIMD build
+#   pkg/rolemapper_worker.js, …_bg.wasm  ->  pkg/rolemapper_worker-<hash>.js, …-<hash>_bg.wasm
+#   pkg/relaxed/…              ->  the same for the relaxed-SIMD build
+#   pkg/worker.js              ->  pkg/worker-<hash>.js, importing those
+#                                  (pkg/worker.js stays too, for the example
+#                                  pages and the app's fallback)
 #   extractor.js, …, extractor_loader.js  ->  the same for the file reader
 #                                  (its loader is named in boot.js)
-#   worker_loader.js           ->  worker_loader-<hash>.js, importing those
-#                                  (worker_loader.js stays too, for the app's
-#                                  fallback when boot.js could not start it)
 #   boot.js                    ->  boot-<hash>.js, starting that loader
 #   index.html, sw.js          ->  name them
 #
@@ -26,18 +26,23 @@ d="${TRUNK_STAGING_DIR:?this is a trunk hook: run trunk build}"
 hash() { cat "$@" | sha256sum | cut -c1-16; }
 must() { grep -qF "$1" "$2" || { echo "name-worker-files.sh: $2 does not name $1" >&2; exit 1; }; }
 
-# The worker's two builds (SIMD128; relaxed SIMD), each by its own contents.
-for w in worker worker_relaxed; do
-  h=$(hash "$d/$w.js" "$d/${w}_bg.wasm")
-  js="$w-$h.js" wasm="$w-${h}_bg.wasm"
-  mv "$d/$w.js" "$d/$js"
-  mv "$d/${w}_bg.wasm" "$d/$wasm"
-  sed -i "s|'./$w.js'|'./$js'|; s|'./${w}_bg.wasm'|'./$wasm'|" "$d/worker_loader.js"
-  must "'./$js'" "$d/worker_loader.js"
-  must "'./$wasm'" "$d/worker_loader.js"
-  sed -i "s|'$w.js'|'$js'|; s|'${w}_bg.wasm'|'$wasm'|" "$d/sw.js"
-  must "'$js'" "$d/sw.js"
-  must "'$wasm'" "$d/sw.js"
+# The model's worker: the npm package's files (app/package, copied as pkg/),
+# each wasm build with its glue named by their contents. The package's copy
+# of the model is left out: the app loads the site's model/.
+rm -rf "$d/pkg/model"
+for sub in pkg pkg/relaxed; do
+  g="$d/$sub/rolemapper_worker"
+  h=$(hash "$g.js" "${g}_bg.wasm")
+  sed -i "s|'rolemapper_worker_bg.wasm'|'rolemapper_worker-${h}_bg.wasm'|" "$g.js"
+  must "'rolemapper_worker-${h}_bg.wasm'" "$g.js"
+  mv "${g}_bg.wasm" "$d/$sub/rolemapper_worker-${h}_bg.wasm"
+  mv "$g.js" "$d/$sub/rolemapper_worker-$h.js"
+  rel="${sub#pkg}"; rel="${rel#/}${rel:+/}" # "" or "relaxed/"
+  sed -i "s|'./${rel}rolemapper_worker.js'|'./${rel}rolemapper_worker-$h.js'|" "$d/pkg/worker.js"
+  must "'./${rel}rolemapper_worker-$h.js'" "$d/pkg/worker.js"
+  sed -i "s|'$sub/rolemapper_worker.js'|'$sub/rolemapper_worker-$h.js'|; s|'$sub/rolemapper_worker_bg.wasm'|'$sub/rolemapper_worker-${h}_bg.wasm'|" "$d/sw.js"
+  must "'$sub/rolemapper_worker-$h.js'" "$d/sw.js"
+  must "'$sub/rolemapper_worker-${h}_bg.wasm'" "$d/sw.js"
 done
 
 # The file reader (src/files.rs): its files, then its loader, which boot.js
@@ -58,13 +63,14 @@ must "'./$xloader'" "$d/boot.js"
 sed -i "s|'extractor_loader.js'|'$xloader'|" "$d/sw.js"
 must "'$xloader'" "$d/sw.js"
 
-loader="worker_loader-$(hash "$d/worker_loader.js").js"
-cp "$d/worker_loader.js" "$d/$loader"
-sed -i "s|'./worker_loader.js'|'./$loader'|" "$d/boot.js"
-must "./$loader" "$d/boot.js"
-
-sed -i "s|'worker_loader.js'|'$loader'|" "$d/sw.js"
-must "'$loader'" "$d/sw.js"
+# pkg/worker.js stays too: the package's own pages (examples/) and the
+# app's fallback when boot.js could not start it name it so.
+wjs="worker-$(hash "$d/pkg/worker.js").js"
+cp "$d/pkg/worker.js" "$d/pkg/$wjs"
+sed -i "s|'./pkg/worker.js'|'./pkg/$wjs'|" "$d/boot.js"
+must "'./pkg/$wjs'" "$d/boot.js"
+sed -i "s|'pkg/worker.js'|'pkg/$wjs'|" "$d/sw.js"
+must "'pkg/$wjs'" "$d/sw.js"
 
 boot="boot-$(hash "$d/boot.js").js"
 mv "$d/boot.js" "$d/$boot"

@@ -15,6 +15,9 @@ PORT="${PORT:-8080}"
 scripts/install-tools.sh build
 export PATH="$ROOT/.cache/tools/bin:$ROOT/.cache/tools/binaryen/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
+# The model's worker is the npm package's (app/package): built first, then
+# copied into dist/pkg/ by trunk (index.html).
+scripts/build-package.sh
 # trunk runs cargo, wasm-bindgen and wasm-opt; --offline: never download tools.
 trunk build --release --offline --locked
 echo "built dist/ ($(du -sh dist | cut -f1))"

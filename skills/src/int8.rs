@@ -1020,7 +1020,9 @@ fn tile(x: &[i16], w: &[i16], kp: usize) -> [[i32; TC]; TR] {
     acc.map(|row| row.map(|lanes| lanes.iter().sum()))
 }
 
-#[cfg(test)]
+// Native: these use native-only dev-dependencies (proptest, libm, rayon);
+// the library's browser tests are tests/browser.rs.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -132,7 +132,9 @@ fn convert(r: Range<usize>, f: impl Fn(usize) -> Option<usize>) -> Option<Range<
     Some(f(r.start)?..f(r.end)?)
 }
 
-#[cfg(test)]
+// Native: these use native-only dev-dependencies (proptest, libm, rayon);
+// the library's browser tests are tests/browser.rs.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

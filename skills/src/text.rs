@@ -261,7 +261,9 @@ fn ends_with_abbreviation(before: &str) -> bool {
     word.chars().count() == 1 || ABBREVIATIONS.contains(&lower.as_str())
 }
 
-#[cfg(test)]
+// Native: these use native-only dev-dependencies (proptest, libm, rayon);
+// the library's browser tests are tests/browser.rs.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

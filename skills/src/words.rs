@@ -53,7 +53,9 @@ pub fn join(words: &[&str]) -> (String, Vec<Range<usize>>) {
     (text, ranges)
 }
 
-#[cfg(test)]
+// Native: these use native-only dev-dependencies (proptest, libm, rayon);
+// the library's browser tests are tests/browser.rs.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

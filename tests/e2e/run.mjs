@@ -9,7 +9,7 @@
 // relies on the first's caches), saves screenshots and metrics.json under
 // target/e2e-artifacts/, and exits non-zero on the first failure.
 import { chromium } from 'playwright-core';
-import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, rmSync, copyFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, writeFileSync, statSync, readdirSync, readFileSync, rmSync, copyFileSync, cpSync, symlinkSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
@@ -185,10 +185,14 @@ async function shot(page, name) {
 
 function wasmSizes() {
   const out = {};
-  for (const f of readdirSync(DIST).filter((f) => f.endsWith('.wasm'))) {
-    const raw = statSync(path.join(DIST, f)).size;
-    const gz = gzipSync(readFileSync(path.join(DIST, f)), { level: 9 }).length;
-    out[f.startsWith('worker') ? 'worker' : f.startsWith('extractor') ? 'extractor' : 'app'] = { file: f, raw, gzip: gz };
+  // The page's and the file reader's (trunk), the model worker's two (the package's, in pkg/).
+  for (const dir of ['', 'pkg', 'pkg/relaxed']) {
+    for (const f of readdirSync(path.join(DIST, dir)).filter((f) => f.endsWith('.wasm'))) {
+      const raw = statSync(path.join(DIST, dir, f)).size;
+      const gz = gzipSync(readFileSync(path.join(DIST, dir, f)), { level: 9 }).length;
+      const name = dir === 'pkg' ? 'worker' : dir === 'pkg/relaxed' ? 'worker_relaxed' : f.startsWith('extractor') ? 'extractor' : 'app';
+      out[name] = { file: path.join(dir, f), raw, gzip: gz };
+    }
   }
   return out;
 }
@@ -248,7 +252,7 @@ try {
   await page.waitForFunction(() => !document.querySelector('.editor-summary').textContent.includes('highlighting'));
   const status = await page.locator('.status').textContent();
   assert.match(status, /Model ready .*downloaded/);
-  // Chromium has relaxed SIMD: worker_loader.js picks the worker built with it.
+  // Chromium has relaxed SIMD: the package's worker.js picks the wasm built with it.
   const kernel = await page.evaluate(() => document.documentElement.dataset.rmKernel);
   console.log('   int8 kernel:', kernel);
   assert.match(kernel, /^relaxed-simd|^simd128-in-relaxed-build$/, 'the worker built with relaxed SIMD runs (its fused or split dot products, or SIMD128\'s where faster: chosen by timing)');
@@ -668,6 +672,67 @@ try {
   console.log('   screenshot target/e2e-artifacts/07-embed.png');
   await embed.close();
 
+  step('the package\'s example page (dist/examples/portfolio): the custom element on a block of text and on a textarea, themed, accessible');
+  {
+    const ex = await context.newPage();
+    watch(ex);
+    const exRequests = [];
+    ex.on('request', (r) => exRequests.push(new URL(r.url()).pathname));
+    await ex.goto(`${base}examples/portfolio/`);
+    // The block: its skill phrases wrapped in place.
+    await ex.waitForSelector('#about-me mark.rolemapper-skill', { timeout: MODEL_TIMEOUT });
+    const about = await ex.locator('#about-me mark.rolemapper-skill').allTextContents();
+    console.log('   block marks:', about.join(' | '));
+    assert.ok(about.includes('Python') && about.includes('SQL'), `Python and SQL are marked in the block (got ${about.join(', ')})`);
+    assert.equal(await ex.locator('#about-me').textContent().then((t) => t.replace(/\s+/g, ' ').trim()),
+      'I build data pipelines in Python and SQL, schedule them with Airflow and keep them on AWS. Before that I ran the reporting for a retail chain in Power BI and Excel, and taught statistics to first-year students.',
+      'wrapping changed no text');
+    // The textarea: typed text is highlighted on the backdrop, on the same characters.
+    const ta = ex.locator('#job-text');
+    await ta.fill('');
+    await ta.pressSequentially('Python and SQL', { delay: 20 });
+    const backdropMarks = () => ex.locator('#job').evaluate((el) => [...el.shadowRoot.querySelectorAll('mark')].map((m) => m.textContent));
+    await ex.waitForFunction(() => {
+      const el = document.getElementById('job');
+      const ms = [...el.shadowRoot.querySelectorAll('mark')].map((m) => m.textContent);
+      return el.shadowRoot.querySelector('.backdrop').textContent === 'Python and SQL\n' && ms.includes('Python') && ms.includes('SQL');
+    }, null, { timeout: 20_000 });
+    console.log('   textarea marks:', (await backdropMarks()).join(' | '));
+    const spans = await ex.locator('#job').evaluate((el) => el.spans);
+    for (const s of spans) assert.equal('Python and SQL'.slice(s.start, s.end), s.text, 'span offsets are UTF-16 string indices');
+    // The marks lie on the textarea's words: the backdrop box equals the textarea's.
+    const boxes = await ex.locator('#job').evaluate((el) => {
+      const r = (e) => { const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height].map(Math.round); };
+      return { ta: r(el.querySelector('textarea')), backdrop: r(el.shadowRoot.querySelector('.backdrop')) };
+    });
+    assert.deepEqual(boxes.backdrop, boxes.ta, 'the backdrop covers the textarea exactly');
+    // Themed through the page's custom property and ::part.
+    const look = await ex.locator('#job').evaluate((el) => {
+      const cs = getComputedStyle(el.shadowRoot.querySelector('mark'));
+      return { background: cs.backgroundColor, shadow: cs.boxShadow };
+    });
+    assert.equal(look.background, 'rgba(16, 185, 129, 0.35)', 'the custom property colours the marks');
+    assert.match(look.shadow, /rgb\(16, 185, 129\)/, '::part(mark) styles reach the marks');
+    // Accessible: the textarea keeps its label, a status line names the skills.
+    const status = await ex.locator('#job').evaluate((el) => {
+      const s = el.shadowRoot.querySelector('[role=status]');
+      return s.textContent;
+    });
+    assert.match(status, /skills? highlighted: .*Python/, 'the status line names the skills');
+    assert.equal(await ex.getByLabel('Job post').count(), 1, 'the textarea keeps its label');
+    const list = await ex.locator('#found li').allTextContents();
+    console.log('   list:', list.join(' | '));
+    assert.ok(list.some((l) => l.startsWith('Python') && l.includes('I have this')), 'the page built its list from the element\'s events');
+    // One worker for both elements, the package's own files, the site's model.
+    const workerFiles = exRequests.filter((p) => p.includes('/pkg/'));
+    console.log('   package files:', [...new Set(workerFiles)].join(', '));
+    assert.ok(workerFiles.every((p) => /\/pkg\/(element|rolemapper|worker)[^/]*\.js$|\/pkg\/rolemapper_worker-[0-9a-f]{16}\.js$|\/pkg\/relaxed\/rolemapper_worker-[0-9a-f]{16}(_bg\.wasm|\.js)$/.test(p)), 'only the package\'s files, its relaxed build');
+    assert.equal(exRequests.filter((p) => p.endsWith('/pkg/worker.js')).length, 1, 'one worker for the two elements');
+    await ex.screenshot({ path: path.join(OUT, '07c-package-example.png') });
+    console.log('   screenshot target/e2e-artifacts/07c-package-example.png');
+    await ex.close();
+  }
+
   step('embed page: HTML in the text parameter is text');
   const xssEmbed = await context.newPage();
   watch(xssEmbed);
@@ -851,7 +916,7 @@ try {
     else if (f === oldBoot) writeFileSync(path.join(next, newBoot), readFileSync(path.join(DIST, f), 'utf8') + '\n// the next build\n');
     else if (f === 'index.html') writeFileSync(path.join(next, f), readFileSync(path.join(DIST, f), 'utf8').replaceAll(oldBoot, newBoot));
     else if (f === 'sw.js') writeFileSync(path.join(next, f), readFileSync(path.join(DIST, f), 'utf8') + '\n// the next build\n');
-    else copyFileSync(path.join(DIST, f), path.join(next, f));
+    else cpSync(path.join(DIST, f), path.join(next, f), { recursive: true }); // pkg/, examples/ are folders
   }
   await stop(server);
   server = await serve(port, next);

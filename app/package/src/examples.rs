@@ -22,31 +22,31 @@ pub const EXAMPLES: [Example; 6] = [
     Example {
         label: "Sample CV",
         kind: Kind::Cv,
-        text: include_str!("../examples/cv.txt"),
+        text: include_str!("../../examples/cv.txt"),
     },
     Example {
         label: "Data science job",
         kind: Kind::Job,
-        text: include_str!("../examples/job-data-science.txt"),
+        text: include_str!("../../examples/job-data-science.txt"),
     },
     Example {
         label: "Digital marketing job",
         kind: Kind::Job,
-        text: include_str!("../examples/job-digital-marketing.txt"),
+        text: include_str!("../../examples/job-digital-marketing.txt"),
     },
     Example {
         label: "Frontend job",
         kind: Kind::Job,
-        text: include_str!("../examples/job-frontend.txt"),
+        text: include_str!("../../examples/job-frontend.txt"),
     },
     Example {
         label: "Legal job",
         kind: Kind::Job,
-        text: include_str!("../examples/job-legal.txt"),
+        text: include_str!("../../examples/job-legal.txt"),
     },
     Example {
         label: "Warehouse job",
         kind: Kind::Job,
-        text: include_str!("../examples/job-warehouse.txt"),
+        text: include_str!("../../examples/job-warehouse.txt"),
     },
 ];

@@ -5,6 +5,7 @@
 //! the [`loader`](crate::loader).
 
 use crate::engine::Engine;
+use crate::loader::ModelAt;
 use crate::protocol::{FromWorker, ModelInfo, StyleChoice, ToWorker};
 use skills::roles::RoleModel;
 use std::cell::RefCell;
@@ -43,7 +44,7 @@ impl Service {
     /// loaded (`None`).
     pub fn highlight(&mut self, id: u64, text: String, style: StyleChoice) -> Option<FromWorker> {
         // The page sends at most this much; a longer text is cut here too.
-        let text = crate::client::into_limited(text);
+        let text = crate::into_limited(text);
         let Some(engine) = self.engine.as_mut() else {
             self.waiting.push((id, text, style));
             return None;
@@ -74,7 +75,7 @@ impl Service {
         top: usize,
         fit: Option<String>,
     ) -> Option<FromWorker> {
-        let text = crate::client::into_limited(text);
+        let text = crate::into_limited(text);
         let (engine, model) = (self.engine.as_mut()?, self.roles.as_ref()?);
         let start = now_ms();
         Some(
@@ -219,7 +220,9 @@ pub fn run() {
     use wasm_bindgen::prelude::*;
     let service = Rc::new(RefCell::new(Service::new()));
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let own = service.clone();
+    // From the worker's creation to its wasm running (its scripts and wasm
+    // fetched, compiled and instantiated): the first load's first step.
+    let mut boot = scope.performance().map(|p| p.now());
     let onmessage =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(msg) = ev
@@ -248,9 +251,14 @@ pub fn run() {
                         post(&a);
                     }
                 }
-                ToWorker::Load { base } => {
+                ToWorker::Load { base, model } => {
+                    let at = match model {
+                        Some(url) => ModelAt::bundle(&url),
+                        None => ModelAt::site(&base),
+                    };
                     if service.borrow_mut().begin_load() {
-                        wasm_bindgen_futures::spawn_local(load(service.clone(), base, None));
+                        let boot = boot.take();
+                        wasm_bindgen_futures::spawn_local(load(service.clone(), at, boot));
                     }
                 }
             }
@@ -258,17 +266,6 @@ pub fn run() {
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&FromWorker::Started);
-    // The model lies next to the page, as this worker's script does: the
-    // load starts now rather than when the page asks (the page's Load
-    // message is for retries).
-    let href = scope.location().href();
-    let base = base_of(&href).to_owned();
-    // From the worker's creation to its wasm running (its scripts and wasm
-    // fetched, compiled and instantiated): the first of the load steps.
-    let boot = scope.performance().map(|p| p.now());
-    if own.borrow_mut().begin_load() {
-        wasm_bindgen_futures::spawn_local(load(own, base, boot));
-    }
 }
 
 /// The directory part of a URL: up to and including the last `/` before any
@@ -290,7 +287,7 @@ async fn yield_to_messages() {
 }
 
 /// Loads the model; `boot` is [`run`]'s time since the worker's creation.
-async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
+async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
     let start = now_ms();
     let progress = |p| post(&FromWorker::Progress(p));
     // A cached bundle is not hashed again (see `loader`): if it is damaged,
@@ -301,7 +298,7 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
             .map(|ms| ("worker_boot".into(), ms))
             .into_iter()
             .collect();
-        let loaded = match crate::loader::load(&base, &progress, &mut steps).await {
+        let loaded = match crate::loader::load(&at, &progress, &mut steps).await {
             Ok(l) => l,
             Err(message) => {
                 service.borrow_mut().load_failed();
@@ -374,7 +371,7 @@ async fn load(service: Rc<RefCell<Service>>, base: String, boot: Option<f64>) {
                 // Then the role data: the first highlight never waits for it.
                 if !service.borrow().has_roles() {
                     let started = now_ms();
-                    let msg = match crate::loader::load_roles(&base).await {
+                    let msg = match crate::loader::load_roles(&at.dir).await {
                         Ok(gz) => service.borrow_mut().load_roles(&gz, started),
                         Err(message) => FromWorker::RolesFailed { message },
                     };

@@ -22,8 +22,40 @@ use web_sys::{Cache, Request, RequestCache, RequestInit, Response, WorkerGlobalS
 
 /// The Cache API cache that holds the model (manifest and bundle).
 pub const CACHE_NAME: &str = "rolemapper-model-v1";
-/// Where the model lives, relative to the site's base URL.
+/// Where the app's model lives, relative to the site's base URL (the
+/// package's users name their bundle instead: [`ModelAt`]).
 pub const MODEL_DIR: &str = "model/";
+
+/// Where a model is: the folder that holds `manifest.json` (and the role
+/// table), and the bundle's file name when the page named one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelAt {
+    /// Absolute URL of the folder, ending in `/`.
+    pub dir: String,
+    /// The bundle's file name, which the manifest must name too.
+    pub file: Option<String>,
+}
+
+impl ModelAt {
+    /// The app's model: `model/` under the site's base URL.
+    pub fn site(base: &str) -> Self {
+        Self {
+            dir: format!("{base}{MODEL_DIR}"),
+            file: None,
+        }
+    }
+
+    /// A bundle named by its absolute URL (the package's `model` option):
+    /// its manifest and role table lie next to it.
+    pub fn bundle(url: &str) -> Self {
+        let dir = crate::service::base_of(url).to_owned();
+        let file = url.split(['?', '#']).next().unwrap_or_default()[dir.len()..].to_owned();
+        Self {
+            dir,
+            file: (!file.is_empty()).then_some(file),
+        }
+    }
+}
 
 include!(concat!(env!("OUT_DIR"), "/roles_table.rs"));
 
@@ -213,7 +245,7 @@ pub async fn finish_digest(digest: js_sys::Promise) -> Option<String> {
 /// The manifest and bundle, from the network or the cache (see the module
 /// doc). Errors are messages for the user.
 pub async fn load(
-    base: &str,
+    at: &ModelAt,
     progress: &dyn Fn(Progress),
     steps: &mut Vec<(String, f64)>,
 ) -> Result<Loaded, String> {
@@ -224,14 +256,15 @@ pub async fn load(
         steps.push((name.to_owned(), n - t));
         t = n;
     };
-    let manifest_url = format!("{base}{MODEL_DIR}manifest.json");
+    let dir = &at.dir;
+    let manifest_url = format!("{dir}manifest.json");
     progress(Progress::Manifest);
     // The cache opens while the manifest comes from the network.
     let online = async {
         match fetch(&manifest_url).await {
             Ok(resp) if resp.ok() => Ok(Some(Manifest::parse(&body_text(&resp).await?)?)),
             Ok(resp) => Err(format!(
-                "the model's manifest ({manifest_url}) answered HTTP {}: the site was built without its model (scripts/serve.sh copies it into dist/)",
+                "the model's manifest ({manifest_url}) answered HTTP {}: the model's folder must hold the manifest.json that model-export wrote next to the bundle (for the app, scripts/serve.sh copies public/model into dist/)",
                 resp.status()
             )),
             Err(_) => Ok(None),
@@ -240,11 +273,17 @@ pub async fn load(
     let (cache, online) = futures::join!(open_cache(), online);
     step(steps, "cache_open_and_manifest_fetch");
     let Some(manifest) = online? else {
-        let loaded = load_offline(cache.as_ref(), &manifest_url, base, progress).await;
+        let loaded = load_offline(cache.as_ref(), &manifest_url, dir, progress).await;
         step(steps, "cache_read");
         return loaded;
     };
-    let bundle_url = format!("{base}{MODEL_DIR}{}", manifest.file);
+    if let Some(file) = at.file.as_deref().filter(|f| *f != manifest.file) {
+        return Err(format!(
+            "{manifest_url} is the manifest of {}, not of {file}: name the bundle that model-export wrote with this manifest",
+            manifest.file
+        ));
+    }
+    let bundle_url = format!("{dir}{}", manifest.file);
 
     if let Some(cache) = &cache {
         // The manifest stored with the cached bundle must name this bundle;
@@ -319,8 +358,8 @@ pub async fn load(
 /// SHA-256 is the one this build ships ([`ROLES_SHA256`]); a download is
 /// kept in the model's cache (it goes with the bundle when a new model
 /// replaces the cache). Errors are messages for the user.
-pub async fn load_roles(base: &str) -> Result<Vec<u8>, String> {
-    let url = format!("{base}{MODEL_DIR}{ROLES_FILE}");
+pub async fn load_roles(dir: &str) -> Result<Vec<u8>, String> {
+    let url = format!("{dir}{ROLES_FILE}");
     let cache = open_cache().await;
     if let Some(cache) = &cache {
         if let Some(resp) = cached(cache, &url).await {
@@ -359,14 +398,14 @@ pub async fn load_roles(base: &str) -> Result<Vec<u8>, String> {
 async fn load_offline(
     cache: Option<&Cache>,
     manifest_url: &str,
-    base: &str,
+    dir: &str,
     progress: &dyn Fn(Progress),
 ) -> Result<Loaded, String> {
     const OFFLINE: &str = "the model cannot be downloaded (are you offline?) and this browser has no saved copy yet; connect to the internet and Retry";
     let cache = cache.ok_or(OFFLINE)?;
     let resp = cached(cache, manifest_url).await.ok_or(OFFLINE)?;
     let manifest = Manifest::parse(&body_text(&resp).await?)?;
-    let bundle_url = format!("{base}{MODEL_DIR}{}", manifest.file);
+    let bundle_url = format!("{dir}{}", manifest.file);
     let resp = cached(cache, &bundle_url).await.ok_or(OFFLINE)?;
     progress(Progress::Loading { from_cache: true });
     let bytes = body_bytes(&resp).await?;
@@ -433,6 +472,21 @@ mod tests {
             assert!(Manifest::parse(&json).is_err(), "{bad}");
         }
         assert!(Manifest::parse("{").is_err());
+        assert_eq!(
+            ModelAt::site("https://h/demo/"),
+            ModelAt {
+                dir: "https://h/demo/model/".into(),
+                file: None
+            }
+        );
+        assert_eq!(
+            ModelAt::bundle("https://h/a/m/rolemapper.gguf?v=2"),
+            ModelAt {
+                dir: "https://h/a/m/".into(),
+                file: Some("rolemapper.gguf".into())
+            }
+        );
+        assert_eq!(ModelAt::bundle("https://h/a/m/").file, None);
         assert_eq!(
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 fn main() {
-    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/roles/roles.json.gz");
+    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../skills/roles/roles.json.gz");
     println!("cargo:rerun-if-changed={}", table.display());
     let bytes = std::fs::read(&table)
         .unwrap_or_else(|e| panic!("reading the role table {}: {e}", table.display()));

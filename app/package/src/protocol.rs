@@ -1,9 +1,10 @@
 //! The messages between the page and the worker that owns the model.
 //!
 //! Both directions are JSON strings (`postMessage` of a string), so the two
-//! wasm binaries share nothing but these types. The worker speaks first
-//! ([`FromWorker::Started`]): a message posted before its wasm has started
-//! would be lost.
+//! sides share nothing but these types (the package's `js/rolemapper.js`
+//! speaks them from JavaScript). The worker says [`FromWorker::Started`]
+//! when its wasm runs; messages posted before are kept by `js/worker.js`
+//! and handed over then, so a page may send [`ToWorker::Load`] at once.
 //!
 //! Every highlight request carries an id that its answer repeats; the page
 //! keeps at most one request per editor in flight and drops an answer whose
@@ -17,10 +18,16 @@ pub use skills::style::StyleChoice;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Fetch (or take from the cache), verify and load the model. `base` is
-    /// the absolute URL of the site's folder (`document.baseURI`), so that
-    /// the site works under any sub-path. Sent again by the Retry button.
-    Load { base: String },
+    /// Fetch (or take from the cache), verify and load the model: the
+    /// bundle at `model` (an absolute URL: the package's `model` option),
+    /// else `model/` under `base`, the absolute URL of the app's folder
+    /// (`document.baseURI`: the site works under any sub-path). The first
+    /// message a page sends; again for a retry.
+    Load {
+        base: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+    },
     /// Highlight `text`, read as `style` says (a CV, a job post, or `auto`:
     /// the worker tells; models without style markers ignore it).
     Highlight {
@@ -160,6 +167,11 @@ mod tests {
         let to = [
             ToWorker::Load {
                 base: "https://example.org/demo/".into(),
+                model: None,
+            },
+            ToWorker::Load {
+                base: "https://example.org/".into(),
+                model: Some("https://example.org/m/rolemapper.gguf".into()),
             },
             ToWorker::Highlight {
                 id: 7,

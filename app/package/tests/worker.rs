@@ -1,14 +1,14 @@
 //! The worker's message logic and its sentence cache, in headless Chromium
-//! (`cargo test -p app --target wasm32-unknown-unknown`), on the tiny
+//! (`wasm-pack test --headless --chrome app/package`), on the tiny
 //! random-weight bundle that `skills`' own tests use.
 #![cfg(target_arch = "wasm32")]
 
-#[path = "../../skills/tests/common/mod.rs"]
+#[path = "../../../skills/tests/common/mod.rs"]
 mod common;
 
-use app::engine::Engine;
-use app::protocol::{FromWorker, StyleChoice, ToWorker};
-use app::service::{Service, WARM_UP_STEPS};
+use rolemapper_web::engine::Engine;
+use rolemapper_web::protocol::{FromWorker, StyleChoice, ToWorker};
+use rolemapper_web::service::{Service, WARM_UP_STEPS};
 use skills::bundle::Bundle;
 use skills::model::Compute;
 use skills::offsets::OffsetMap;
@@ -172,7 +172,7 @@ fn messages_are_json_strings() {
 /// be the one `skills` computes, and a changed byte must be refused.
 #[wasm_bindgen_test(async)]
 async fn the_webcrypto_checksum_is_the_bundles_own() {
-    use app::loader::{finish_digest, start_digest};
+    use rolemapper_web::loader::{finish_digest, start_digest};
     use skills::bundle::{checksum_of, verify_digest};
     let bytes = BUNDLE.with(|b| b.clone());
     let digest = finish_digest(start_digest(&bytes).expect("this page has WebCrypto"))
@@ -197,7 +197,7 @@ async fn the_webcrypto_checksum_is_the_bundles_own() {
 }
 
 /// The role table the site ships.
-static ROLES: &[u8] = include_bytes!("../../skills/roles/roles.json.gz");
+static ROLES: &[u8] = include_bytes!("../../../skills/roles/roles.json.gz");
 
 /// The worker's roles come from its sentence cache and are what
 /// `rolemapper roles` computes from the same spans
