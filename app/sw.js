@@ -85,6 +85,10 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || isModel(request.url)) return;
   const navigation = request.mode === 'navigate';
+  // Only the app's page is kept: other pages of the site (examples/) name
+  // other files, and keeping theirs would drop the app's.
+  if (navigation && url.pathname !== new URL('./', self.registration.scope).pathname
+    && url.pathname !== new URL('./index.html', self.registration.scope).pathname) return;
   if (!navigation && !offline) return;
   event.respondWith((async () => {
     try {

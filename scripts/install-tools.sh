@@ -5,13 +5,14 @@
 #   scripts/install-tools.sh package what `scripts/build-package.sh` needs to build the npm package
 #   scripts/install-tools.sh build   what `scripts/serve.sh` needs to build the web app (and the package)
 #   scripts/install-tools.sh e2e     what `scripts/e2e.sh` needs: that, Chromium and the npm packages
-#   scripts/install-tools.sh test    what `scripts/test.sh` needs: the same as e2e, installed first
+#   scripts/install-tools.sh test    what `scripts/test.sh` needs: the same as e2e, and Firefox ESR + geckodriver
 #
 # Versions are pinned to match Cargo.lock (wasm-bindgen) and TOOLCHAIN.md.
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen version in Cargo.lock
 TRUNK_VERSION=0.21.14          # trunk 0.22 needs a newer rustc than 1.95
+GECKODRIVER_VERSION=0.37.1     # Firefox's WebDriver, for wasm-pack test --firefox (crates.io; Debian has none)
 WASM_PACK_VERSION=0.15.1       # builds the npm package (scripts/build-package.sh) and runs browser tests
 BINARYEN_VERSION=132.0.0       # wasm-opt 132 (Debian's 108 breaks wasm-bindgen output); Trunk.toml pins it
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,6 +34,20 @@ chromium() {
     log "installing Debian's chromium and chromium-driver"
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
+# Firefox ESR from Debian and geckodriver from crates.io: the browser tests
+# run in Firefox too (wasm-pack test --firefox).
+firefox() {
+  if ! command -v firefox >/dev/null; then
+    log "installing Debian's firefox-esr"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null
+  fi
+  if [ "$(geckodriver --version 2>/dev/null | head -1)" != "geckodriver $GECKODRIVER_VERSION" ]; then
+    log "installing geckodriver $GECKODRIVER_VERSION (about 4 minutes)"
+    cargo install -q --locked geckodriver --version "$GECKODRIVER_VERSION"
   fi
 }
 
@@ -90,6 +105,7 @@ e2e_packages() {
 case "${1:-test}" in
   package) wasm_target; wasm_bindgen_cli; wasm_pack; wasm_opt ;;
   build) wasm_target; wasm_bindgen_cli; wasm_pack; trunk; wasm_opt ;;
-  e2e | test) wasm_target; chromium; wasm_bindgen_cli; wasm_pack; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
+  e2e) wasm_target; chromium; wasm_bindgen_cli; wasm_pack; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
+  test) wasm_target; chromium; firefox; wasm_bindgen_cli; wasm_pack; trunk; wasm_opt; (cd "$ROOT" && e2e_packages) ;;
   *) echo "usage: $0 [test|build|e2e|package]" >&2; exit 2 ;;
 esac

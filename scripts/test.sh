@@ -53,6 +53,12 @@ wasm_pack_test app/package --locked
 step "browser tests: the app's components (wasm-pack test app)"
 wasm_pack_test app --locked
 
+step "browser tests again in Firefox ESR (wasm-pack test --headless --firefox)"
+for args in "skills --locked" "skills --locked --test browser --features relaxed-simd" "app/package --locked" "app --locked"; do
+  # shellcheck disable=SC2086 # the crate and its cargo flags
+  wasm-pack test --headless --firefox --mode no-install $args
+done
+
 step "end to end: the built site in Chromium (screenshots in target/e2e-artifacts/)"
 scripts/e2e.sh
 

@@ -76,6 +76,16 @@ try {
   assert.ok(texts.includes('Python') && texts.includes('SQL'), `Python and SQL are tagged (got ${texts.join(', ')})`);
   assert.ok(api.stages.includes('manifest') && api.stages.includes('loading'), 'progress was reported');
   assert.ok(api.roles.length === 3 && api.credits > 0, 'roles and their credits');
+  assert.ok(api.lone.some(([slice]) => slice === 'Python'), `a text with a lone surrogate is answered (${JSON.stringify(api.lone)})`);
+  for (const [slice, text] of api.lone) assert.equal(slice, text.replace('\ufffd', '\ud800'), 'offsets unchanged by the replacement');
+  // A block: list items are separate words, each wrapped in place.
+  await page.waitForSelector('#list mark.rolemapper-skill', { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#list mark.rolemapper-skill').length >= 2, null, { timeout: 20_000 });
+  const listMarks = await page.locator('#list mark.rolemapper-skill').allTextContents();
+  console.log('   block marks:', listMarks.join(' | '));
+  // Without a line between the items, "SQLDocker" would be one word.
+  assert.ok(listMarks.includes('SQL') && listMarks.includes('Docker'), 'the items\' last and first words are marked apart');
+  assert.equal(await page.locator('#list li').count(), 2, 'the list is unchanged');
 
   await page.locator('#post').pressSequentially('Python and SQL', { delay: 20 });
   await page.waitForFunction(() => {

@@ -46,7 +46,6 @@ shadowSheet.replaceSync(`
     border-color: transparent !important; border-style: solid; }
   mark { color: transparent; background: var(--_mark); border-radius: var(--_radius); }
   mark[part~="unlinked"] { background: var(--_unlinked); }
-  ::slotted(textarea) { position: relative; background: transparent !important; }
   .status { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
     clip-path: inset(50%); white-space: nowrap; border: 0; }
 `);
@@ -56,14 +55,16 @@ documentSheet.replaceSync(`
   :where(role-mapper-highlight) mark.rolemapper-skill { color: inherit; background: var(--_mark); border-radius: var(--_radius); }
   :where(role-mapper-highlight) mark.rolemapper-skill.rolemapper-unlinked { background: var(--_unlinked); }
 `);
-let documentStyled = false;
+
+// Text that is not shown as text is neither read nor wrapped.
+const SKIPPED = new Set(['SCRIPT', 'STYLE', 'TEXTAREA', 'OPTION', 'NOSCRIPT', 'TEMPLATE', 'SELECT']);
 
 // The textarea's box and text layout, copied onto the backdrop.
 const COPIED = ['fontFamily', 'fontSize', 'fontWeight', 'fontStyle', 'fontStretch', 'fontVariant', 'fontFeatureSettings',
   'letterSpacing', 'wordSpacing', 'lineHeight', 'textAlign', 'textIndent', 'textTransform', 'tabSize', 'direction',
   'paddingTop', 'paddingRight', 'paddingBottom', 'paddingLeft', 'borderTopWidth', 'borderRightWidth',
   'borderBottomWidth', 'borderLeftWidth', 'borderTopLeftRadius', 'borderTopRightRadius', 'borderBottomLeftRadius',
-  'borderBottomRightRadius', 'boxSizing'];
+  'borderBottomRightRadius'];
 
 export class RoleMapperHighlight extends HTMLElement {
   static observedAttributes = ['model', 'kind'];
@@ -103,9 +104,11 @@ export class RoleMapperHighlight extends HTMLElement {
 
   connectedCallback() {
     this.#connected = true;
-    if (!documentStyled) {
-      document.adoptedStyleSheets = [...document.adoptedStyleSheets, documentSheet];
-      documentStyled = true;
+    // The marks' styles where this element is: the document, or the shadow
+    // root of the component that holds it.
+    const root = this.getRootNode();
+    if (root.adoptedStyleSheets && !root.adoptedStyleSheets.includes(documentSheet)) {
+      root.adoptedStyleSheets = [...root.adoptedStyleSheets, documentSheet];
     }
     this.#attach();
     this.#load();
@@ -124,7 +127,7 @@ export class RoleMapperHighlight extends HTMLElement {
 
   #attach() {
     this.#detach();
-    this.#textarea = this.querySelector('textarea');
+    this.#textarea = this.querySelector(':scope > textarea');
     this.#backdrop.hidden = !this.#textarea;
     if (this.#textarea) {
       const ta = this.#textarea;
@@ -135,47 +138,69 @@ export class RoleMapperHighlight extends HTMLElement {
       };
       ta.addEventListener('input', this.#onInput);
       ta.addEventListener('scroll', this.#onScroll);
+      // A form's reset changes the value without an input event.
+      ta.form?.addEventListener('reset', this.#onReset);
+      // The textarea is drawn over the backdrop, which takes its background.
+      this.#saved = { position: ta.style.position, background: ta.style.background };
+      ta.style.position = 'relative';
       this.#resize = new ResizeObserver(() => this.#layout());
       this.#resize.observe(ta);
+      this.#resize.observe(this);
       this.#layout();
-    } else {
-      // Text edited by the page (not by this element's wrapping) is tagged again.
-      this.#observer = new MutationObserver(() => {
-        if (!this.#wrapping) this.#schedule();
-      });
-      this.#observer.observe(this, { childList: true, characterData: true, subtree: true });
     }
+    // Children the page changes: text is tagged again; a textarea that
+    // arrives (or leaves) switches the mode.
+    this.#observer = new MutationObserver(() => {
+      if (this.#wrapping) return;
+      if (this.querySelector(':scope > textarea') !== this.#textarea) this.#attach();
+      this.#schedule();
+    });
+    this.#observer.observe(this, { childList: true, characterData: !this.#textarea, subtree: !this.#textarea });
   }
 
   #onInput = null;
   #onScroll = null;
+  #onReset = () => setTimeout(() => this.#schedule());
+  #saved = null;
 
   #detach() {
-    if (this.#textarea) {
-      this.#textarea.removeEventListener('input', this.#onInput);
-      this.#textarea.removeEventListener('scroll', this.#onScroll);
+    const ta = this.#textarea;
+    if (ta) {
+      ta.removeEventListener('input', this.#onInput);
+      ta.removeEventListener('scroll', this.#onScroll);
+      ta.form?.removeEventListener('reset', this.#onReset);
+      if (this.#saved) Object.assign(ta.style, this.#saved);
     }
+    this.#saved = null;
+    this.#textarea = null;
     this.#resize?.disconnect();
     this.#observer?.disconnect();
     this.#resize = this.#observer = null;
   }
 
+  /** Tags the text again: for pages that set the textarea's value from script (no input event). */
+  refresh() {
+    this.#schedule();
+  }
+
   #layout() {
     const ta = this.#textarea;
     if (!ta) return;
+    // The textarea's own background (the page's, whatever its theme now),
+    // drawn by the backdrop behind the transparent textarea.
+    ta.style.background = this.#saved.background;
     const cs = getComputedStyle(ta);
     const b = this.#backdrop.style;
     for (const p of COPIED) b[p] = cs[p];
-    // The textarea's own background shows through it, behind the marks.
-    if (!this.dataset.background) this.dataset.background = cs.backgroundColor;
-    b.backgroundColor = this.dataset.background;
+    b.background = cs.background;
+    ta.style.background = 'transparent';
     b.top = `${ta.offsetTop}px`;
     b.left = `${ta.offsetLeft}px`;
     b.width = `${ta.offsetWidth}px`;
     b.height = `${ta.offsetHeight}px`;
     // A scrollbar narrows the textarea's text: the backdrop wraps as narrowly.
     const bar = ta.offsetWidth - ta.clientWidth - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth);
-    if (bar > 0) b.paddingRight = `${parseFloat(cs.paddingRight) + bar}px`;
+    b.paddingRight = bar > 0 ? `${parseFloat(cs.paddingRight) + bar}px` : cs.paddingRight;
     this.#onScroll?.();
   }
 
@@ -191,6 +216,7 @@ export class RoleMapperHighlight extends HTMLElement {
       this.dispatchEvent(new CustomEvent('rolemapper-ready', { detail: { info: mapper.info } }));
       this.#schedule();
     } catch (err) {
+      if ((this.getAttribute('model') || 'model/rolemapper.gguf') !== model) return;
       this.setAttribute('data-state', 'error');
       this.#status.textContent = `Skill highlighting is unavailable: ${err.message}`;
       this.dispatchEvent(new CustomEvent('rolemapper-error', { detail: { message: err.message } }));
@@ -198,15 +224,41 @@ export class RoleMapperHighlight extends HTMLElement {
   }
 
   #text() {
-    if (this.#textarea) return this.#textarea.value;
-    let text = '';
-    for (const node of this.#textNodes()) text += node.data;
-    return text;
+    return this.#textarea ? this.#textarea.value : this.#segments().text;
   }
 
-  *#textNodes() {
-    const walker = document.createTreeWalker(this, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) yield n;
+  // The element's visible text, as one string, and where each text node
+  // starts in it. Text in another block (or after a <br>) starts a new line,
+  // so that "<li>Python</li><li>SQL</li>" reads as two words.
+  #segments() {
+    const segments = [];
+    let text = '';
+    let block = null;
+    let brk = false;
+    const walker = document.createTreeWalker(this, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => n.nodeType !== Node.ELEMENT_NODE ? NodeFilter.FILTER_ACCEPT
+        : SKIPPED.has(n.tagName) ? NodeFilter.FILTER_REJECT
+          : n.tagName === 'BR' ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP,
+    });
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.nodeType === Node.ELEMENT_NODE) {
+        brk = true;
+        continue;
+      }
+      const b = this.#blockOf(n);
+      if ((brk || (block && b !== block)) && text && !/\s$/.test(text)) text += '\n';
+      block = b;
+      brk = false;
+      segments.push({ node: n, start: text.length });
+      text += n.data;
+    }
+    return { text, segments };
+  }
+
+  #blockOf(node) {
+    let el = node.parentElement;
+    while (el && el !== this && getComputedStyle(el).display.startsWith('inline')) el = el.parentElement;
+    return el;
   }
 
   // One request at a time; text that changes meanwhile is tagged after it.
@@ -220,6 +272,7 @@ export class RoleMapperHighlight extends HTMLElement {
     try {
       do {
         this.#again = false;
+        if (!this.#mapper) return;
         const text = this.#text();
         const kind = this.getAttribute('kind');
         const style = kind === 'cv' || kind === 'job' ? kind : 'auto';
@@ -230,7 +283,10 @@ export class RoleMapperHighlight extends HTMLElement {
           this.dispatchEvent(new CustomEvent('rolemapper-error', { detail: { message: err.message } }));
           return;
         }
-        if (this.#again || text !== this.#text()) continue;
+        if (this.#again || text !== this.#text()) {
+          this.#again = true; // the text changed meanwhile: tag it as it is now
+          continue;
+        }
         this.#spans = spans;
         this.#render(text, spans);
         const names = [...new Set(spans.map((s) => s.skill ?? s.text))];
@@ -284,12 +340,7 @@ export class RoleMapperHighlight extends HTMLElement {
   // cross an element boundary: each piece gets a mark).
   #wrap(spans) {
     if (!spans.length) return;
-    const nodes = [];
-    let offset = 0;
-    for (const node of this.#textNodes()) {
-      nodes.push({ node, start: offset });
-      offset += node.data.length;
-    }
+    const nodes = this.#segments().segments;
     // From the last span back, so that splitting leaves earlier offsets valid.
     for (const s of [...spans].reverse()) {
       for (let i = nodes.length - 1; i >= 0; i--) {

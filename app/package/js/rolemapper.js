@@ -33,6 +33,18 @@ function absolute(url) {
   return new URL(url, base).href;
 }
 
+/** The first `n` code points of `text` (the worker's cut). */
+function firstChars(text, n) {
+  if (text.length <= n) return text;
+  let units = 0;
+  for (let i = 0; i < n && units < text.length; i++) units += text.codePointAt(units) > 0xffff ? 2 : 1;
+  return text.slice(0, units);
+}
+
+function wellFormed(text) {
+  return typeof text.toWellFormed === 'function' ? text.toWellFormed() : text.replace(/\p{Surrogate}/gu, '\uFFFD');
+}
+
 function progressOf(msg) {
   switch (msg.stage) {
     case 'download': return { stage: 'download', loaded: msg.loaded, total: msg.total };
@@ -65,6 +77,7 @@ export class RoleMapper {
   #info;
   #credits = [];
   #disposed = false;
+  #broken = null; // why the worker can no longer answer
 
   /** Use `RoleMapper.load`. */
   constructor(worker) {
@@ -77,7 +90,7 @@ export class RoleMapper {
    * rejects with a RoleMapperError that says why it cannot (a missing or
    * damaged model, no WebAssembly SIMD, offline on the first visit).
    */
-  static load({ model = 'model/rolemapper.gguf', onProgress, worker } = {}) {
+  static async load({ model = 'model/rolemapper.gguf', onProgress, worker } = {}) {
     const url = absolute(model);
     const w = worker ?? new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     const rm = new RoleMapper(w);
@@ -94,12 +107,19 @@ export class RoleMapper {
         loading = false;
         this.dispose();
         reject(new RoleMapperError(message));
+      } else {
+        // After the load: the worker's wasm stopped (a panic, out of
+        // memory). It cannot answer any more: everything waiting, and every
+        // later request, is refused with the reason.
+        this.#broken = `RoleMapper's worker stopped (${message}); load it again`;
+        this.#rejectAll(this.#broken);
       }
     };
     this.#worker.onerror = (e) => {
       e.preventDefault?.();
-      fail(`RoleMapper's worker did not start (${e.message || 'its script did not load'})`);
+      fail(loading ? `RoleMapper's worker did not start (${e.message || 'its script did not load'})` : (e.message || 'an error'));
     };
+    this.#worker.onmessageerror = () => fail('a message could not be read');
     this.#worker.onmessage = (e) => {
       let msg;
       try {
@@ -168,12 +188,20 @@ export class RoleMapper {
     p.resolve(make(p));
   }
 
+  #rejectAll(message) {
+    for (const p of this.#pending.values()) p.reject(new RoleMapperError(message));
+    this.#pending.clear();
+    this.#waitingForRoles.length = 0;
+  }
+
   #request(kind, text, message) {
     if (this.#disposed) return Promise.reject(new RoleMapperError('this RoleMapper was disposed'));
+    if (this.#broken) return Promise.reject(new RoleMapperError(this.#broken));
     if (typeof text !== 'string') return Promise.reject(new TypeError('text must be a string'));
     const id = this.#nextId++;
-    // Offsets refer to the part that is read (the worker reads no more).
-    const read = text.length > MAX_CHARS ? Array.from(text).slice(0, MAX_CHARS).join('') : text;
+    // Offsets refer to the part that is read (the worker reads no more), with
+    // any lone surrogate as U+FFFD (one UTF-16 unit: offsets stay the same).
+    const read = wellFormed(firstChars(text, MAX_CHARS));
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, text: read, kind });
       const send = () => this.#worker.postMessage(JSON.stringify({ ...message, id, text: read }));
@@ -204,6 +232,8 @@ export class RoleMapper {
    */
   roles(text, { style = 'auto', top = 10, fit } = {}) {
     if (!STYLES.includes(style)) return Promise.reject(new TypeError(`style must be one of ${STYLES.join(', ')}`));
+    if (!Number.isInteger(top) || top < 0) return Promise.reject(new TypeError('top must be a whole number ≥ 0'));
+    if (fit != null && typeof fit !== 'string') return Promise.reject(new TypeError('fit must be an ESCO occupation URI'));
     return this.#request('roles', text, { type: 'roles', style, top, fit: fit ?? null });
   }
 
@@ -222,9 +252,7 @@ export class RoleMapper {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#worker.terminate();
-    for (const p of this.#pending.values()) p.reject(new RoleMapperError('this RoleMapper was disposed'));
-    this.#pending.clear();
-    this.#waitingForRoles.length = 0;
+    this.#rejectAll('this RoleMapper was disposed');
   }
 }
 

@@ -33,11 +33,17 @@ const wasm = relaxed ? relaxedBuild : simd128Build;
 wasm.default().then(() => {
   wasm.start_worker();
   for (const e of early.splice(0)) self.onmessage(e);
-}).catch((err) => {
+}, (err) => {
   // No WebAssembly SIMD (a browser from before 2021), a blocked or missing
-  // file: the page shows this instead of waiting for ever.
-  self.postMessage(JSON.stringify({
-    type: 'failed',
-    message: `RoleMapper's WebAssembly could not start in this browser (${err}); it needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or newer)`,
-  }));
+  // file: the page shows this instead of waiting for ever, and each later
+  // request (a Retry) gets the same answer.
+  const message = `RoleMapper's WebAssembly could not start in this browser (${err}); it needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or newer), and its files must load (reload the page)`;
+  const answer = (e) => {
+    let id;
+    try { ({ id } = JSON.parse(e.data)); } catch { /* not a request */ }
+    self.postMessage(JSON.stringify(id === undefined ? { type: 'failed', message } : { type: 'highlight_failed', id, message }));
+  };
+  self.onmessage = answer;
+  if (early.length === 0) self.postMessage(JSON.stringify({ type: 'failed', message }));
+  for (const e of early.splice(0)) answer(e);
 });

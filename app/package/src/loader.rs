@@ -411,7 +411,7 @@ async fn load_offline(
     let bytes = body_bytes(&resp).await?;
     // Not hashed again: `Bundle::read` checks the file's own SHA-256.
     if bytes.len() as u64 != manifest.bytes {
-        forget(cache).await;
+        forget(cache, dir).await;
         return Err(format!(
             "the saved copy of the model is damaged and was deleted; {OFFLINE}"
         ));
@@ -423,9 +423,10 @@ async fn load_offline(
     })
 }
 
-/// Replaces the cache's contents with this manifest and bundle.
+/// Replaces the cached files of this model's folder with this manifest and
+/// bundle (other folders' models, on pages that load more than one, stay).
 async fn store(cache: &Cache, manifest_url: &str, bundle_url: &str, bytes: &[u8], m: &Manifest) {
-    forget(cache).await;
+    forget(cache, crate::service::base_of(manifest_url)).await;
     let json = serde_json::json!({
         "file": m.file, "bytes": m.bytes, "sha256": m.sha256, "name": m.name,
     })
@@ -441,21 +442,24 @@ async fn put(cache: &Cache, url: &str, body: &Object) {
     }
 }
 
-/// Deletes every cached entry (an old model, or a damaged one).
-pub async fn forget(cache: &Cache) {
+/// Deletes every cached file of the model folder `dir` (an old model, or a
+/// damaged one, and its role table).
+pub async fn forget(cache: &Cache, dir: &str) {
     let Ok(keys) = JsFuture::from(cache.keys()).await else {
         return;
     };
     for req in js_sys::Array::from(&keys).iter() {
         let req: Request = req.unchecked_into();
-        let _ = JsFuture::from(cache.delete_with_request(&req)).await;
+        if req.url().starts_with(dir) {
+            let _ = JsFuture::from(cache.delete_with_request(&req)).await;
+        }
     }
 }
 
-/// Deletes the cached model, e.g. when the bundle fails to load.
-pub async fn forget_cached_model() {
+/// Deletes the cached model of folder `dir`, e.g. when the bundle fails to load.
+pub async fn forget_cached_model(dir: &str) {
     if let Some(cache) = open_cache().await {
-        forget(&cache).await;
+        forget(&cache, dir).await;
     }
 }
 

@@ -225,12 +225,22 @@ pub fn run() {
     let mut boot = scope.performance().map(|p| p.now());
     let onmessage =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let Some(msg) = ev
-                .data()
-                .as_string()
-                .and_then(|s| ToWorker::from_json(&s).ok())
-            else {
+            let Some(data) = ev.data().as_string() else {
                 return;
+            };
+            let msg = match ToWorker::from_json(&data) {
+                Ok(msg) => msg,
+                Err(e) => {
+                    // A request the worker cannot read (a lone surrogate, a
+                    // bad field) is answered, so that no caller waits for ever.
+                    if let Some(id) = request_id(&data) {
+                        post(&FromWorker::HighlightFailed {
+                            id,
+                            message: format!("the request could not be read ({e})"),
+                        });
+                    }
+                    return;
+                }
             };
             match msg {
                 ToWorker::Highlight { id, text, style } => {
@@ -266,6 +276,15 @@ pub fn run() {
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&FromWorker::Started);
+}
+
+/// The `id` of a request that does not parse as a [`ToWorker`].
+fn request_id(json: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: u64,
+    }
+    serde_json::from_str::<Id>(json).ok().map(|r| r.id)
 }
 
 /// The directory part of a URL: up to and including the last `/` before any
@@ -382,7 +401,7 @@ async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
             Err(e) => {
                 // A bundle that passed its checks but does not load is not
                 // worth keeping: the next try downloads it again.
-                crate::loader::forget_cached_model().await;
+                crate::loader::forget_cached_model(&at.dir).await;
                 if loaded.from_cache && attempt == 0 {
                     continue;
                 }
@@ -398,7 +417,20 @@ async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
 
 #[cfg(test)]
 mod tests {
-    use super::base_of;
+    use super::{base_of, request_id};
+
+    #[test]
+    fn unreadable_requests_still_name_their_id() {
+        // JSON.stringify writes a lone surrogate as an escape, which serde
+        // refuses in a String: the request is answered as failed.
+        let lone = r#"{"type":"highlight","id":5,"text":"a\ud83d b"}"#;
+        assert!(crate::protocol::ToWorker::from_json(lone).is_err());
+        assert_eq!(request_id(lone), Some(5));
+        let bad_top = r#"{"type":"roles","id":6,"text":"x","top":2.5}"#;
+        assert!(crate::protocol::ToWorker::from_json(bad_top).is_err());
+        assert_eq!(request_id(bad_top), Some(6));
+        assert_eq!(request_id("not json"), None);
+    }
 
     #[test]
     fn the_base_is_the_directory_of_the_url() {
