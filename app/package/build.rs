@@ -1,7 +1,7 @@
 //! Records the SHA-256 and size of the role table the site ships
 //! (`skills/roles/roles.json.gz`, copied to `model/` by trunk): the worker
 //! uses the table only when the bytes it fetched, or finds in its cache,
-//! are these (app/src/loader.rs, `load_roles`).
+//! are these (app/package/src/loader.rs, `load_roles`).
 use sha2::{Digest, Sha256};
 use std::path::Path;
 

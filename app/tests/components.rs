@@ -1,5 +1,5 @@
 //! The components in headless Chromium: mount, set answers as the worker
-//! would, and compare the DOM (`cargo test -p app --target wasm32-unknown-unknown`).
+//! would, and compare the DOM (`wasm-pack test --headless --chrome app`).
 #![cfg(target_arch = "wasm32")]
 
 use app::client::{Client, Editor, Tagged};

@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn the_base_is_the_directory_of_the_url() {
-        assert_eq!(base_of("http://h/a/worker_loader.js"), "http://h/a/");
+        assert_eq!(base_of("http://h/a/worker.js"), "http://h/a/");
         assert_eq!(base_of("http://h/a/?embed&text=x/y"), "http://h/a/");
         assert_eq!(base_of("http://h/a/index.html#x/y"), "http://h/a/");
         assert_eq!(base_of("http://h/"), "http://h/");
