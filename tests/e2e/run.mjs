@@ -720,6 +720,34 @@ try {
     });
     assert.match(status, /skills? highlighted: .*Python/, 'the status line names the skills');
     assert.equal(await ex.getByLabel('Job post').count(), 1, 'the textarea keeps its label');
+    // The accessibility tree: the labelled text box, the status line; the backdrop's marks left out.
+    const tree = await ex.locator('#job').ariaSnapshot();
+    console.log(`   accessibility tree: ${tree.replace(/\n\s*/g, ' · ')}`);
+    assert.match(tree, /textbox "Job post"/, 'the text box keeps its accessible name');
+    assert.match(tree, /status:.*Python/, 'the status line is in the tree');
+    assert.doesNotMatch(tree, /mark/, 'the backdrop (aria-hidden) is not');
+    // The typed text over a mark keeps a contrast of at least 4.5:1 (WCAG AA), in both themes.
+    for (const scheme of ['light', 'dark']) {
+      await ex.emulateMedia({ colorScheme: scheme });
+      await ex.waitForTimeout(100);
+      const ratio = await ex.locator('#job').evaluate((el) => {
+        const rgba = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+        const ta = el.querySelector('textarea');
+        const [tr, tg, tb] = rgba(getComputedStyle(ta).color);
+        const [br, bg, bb] = rgba(getComputedStyle(el.shadowRoot.querySelector('.backdrop')).backgroundColor);
+        const [mr, mg, mb, ma = 1] = rgba(getComputedStyle(el.shadowRoot.querySelector('mark')).backgroundColor);
+        const mix = [mr * ma + br * (1 - ma), mg * ma + bg * (1 - ma), mb * ma + bb * (1 - ma)];
+        const lum = (rgb) => {
+          const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const [a, b] = [lum([tr, tg, tb]), lum(mix)].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05);
+      });
+      console.log(`   contrast of the text over a mark (${scheme}): ${ratio.toFixed(2)}:1`);
+      assert.ok(ratio >= 4.5, `text over a mark keeps 4.5:1 in the ${scheme} theme (got ${ratio.toFixed(2)})`);
+    }
+    await ex.emulateMedia({ colorScheme: null });
     const list = await ex.locator('#found li').allTextContents();
     console.log('   list:', list.join(' | '));
     assert.ok(list.some((l) => l.startsWith('Python') && l.includes('I have this')), 'the page built its list from the element\'s events');

@@ -143,6 +143,7 @@ export class RoleMapperHighlight extends HTMLElement {
       // The textarea is drawn over the backdrop, which takes its background.
       this.#saved = { position: ta.style.position, background: ta.style.background };
       ta.style.position = 'relative';
+      this.#scheme.addEventListener('change', this.#onScheme);
       this.#resize = new ResizeObserver(() => this.#layout());
       this.#resize.observe(ta);
       this.#resize.observe(this);
@@ -161,6 +162,8 @@ export class RoleMapperHighlight extends HTMLElement {
   #onInput = null;
   #onScroll = null;
   #onReset = () => setTimeout(() => this.#schedule());
+  #scheme = matchMedia('(prefers-color-scheme: dark)');
+  #onScheme = () => this.#syncBackground();
   #saved = null;
 
   #detach() {
@@ -169,6 +172,7 @@ export class RoleMapperHighlight extends HTMLElement {
       ta.removeEventListener('input', this.#onInput);
       ta.removeEventListener('scroll', this.#onScroll);
       ta.form?.removeEventListener('reset', this.#onReset);
+      this.#scheme.removeEventListener('change', this.#onScheme);
       if (this.#saved) Object.assign(ta.style, this.#saved);
     }
     this.#saved = null;
@@ -183,17 +187,25 @@ export class RoleMapperHighlight extends HTMLElement {
     this.#schedule();
   }
 
+  // The textarea's own background (the page's, in its theme now), drawn by
+  // the backdrop behind the transparent textarea; read again at each
+  // layout, render and colour-scheme change.
+  #syncBackground() {
+    const ta = this.#textarea;
+    if (!ta) return null;
+    ta.style.background = this.#saved.background;
+    const cs = getComputedStyle(ta);
+    this.#backdrop.style.background = cs.background;
+    ta.style.background = 'transparent';
+    return cs;
+  }
+
   #layout() {
     const ta = this.#textarea;
     if (!ta) return;
-    // The textarea's own background (the page's, whatever its theme now),
-    // drawn by the backdrop behind the transparent textarea.
-    ta.style.background = this.#saved.background;
-    const cs = getComputedStyle(ta);
+    const cs = this.#syncBackground();
     const b = this.#backdrop.style;
     for (const p of COPIED) b[p] = cs[p];
-    b.background = cs.background;
-    ta.style.background = 'transparent';
     b.top = `${ta.offsetTop}px`;
     b.left = `${ta.offsetLeft}px`;
     b.width = `${ta.offsetWidth}px`;
@@ -315,6 +327,7 @@ export class RoleMapperHighlight extends HTMLElement {
       // A final newline needs a character after it to take its line.
       parts.push(document.createTextNode(`${text.slice(at)}\n`));
       this.#backdrop.replaceChildren(...parts);
+      this.#syncBackground();
       this.#onScroll?.();
       return;
     }
