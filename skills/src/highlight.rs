@@ -227,9 +227,11 @@ impl Highlighter {
         Ok(self.completed(ws, tags))
     }
 
-    /// `tags` of `ws` after list completion, when it is on.
+    /// `tags` of `ws` after list completion and the joining of split
+    /// skills, when it is on.
     fn completed(&self, ws: &[&str], mut tags: Vec<Tag>) -> Vec<Tag> {
         if let (true, Some(linker)) = (self.complete_lists, &self.linker) {
+            crate::lists::join_split(ws, &mut tags, linker);
             crate::lists::complete(ws, &mut tags, linker);
         }
         tags

@@ -115,6 +115,43 @@ pub fn complete(words: &[&str], tags: &mut [Tag], linker: &Linker) -> usize {
     added
 }
 
+/// Joins adjacent spans that the lexicon knows as one skill: the model
+/// sometimes splits a multi-word tool in two (`Apache` | `Spark`). A run of
+/// at most [`MAX_ITEM_WORDS`] tagged words, holding two spans or more with
+/// no word, punctuation or connector between them, becomes one span when
+/// the [`Linker`] links the whole run. Returns how many runs it joined.
+pub fn join_split(words: &[&str], tags: &mut [Tag], linker: &Linker) -> usize {
+    assert_eq!(words.len(), tags.len(), "a tag per word");
+    let mut joined = 0;
+    let mut i = 0;
+    while i < words.len() {
+        if tags[i] == Tag::O {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < words.len() && tags[i] != Tag::O {
+            i += 1;
+        }
+        let run = start..i;
+        let spans = tags[run.clone()].iter().filter(|t| **t == Tag::B).count()
+            + usize::from(tags[start] == Tag::I);
+        if spans < 2
+            || run.len() > MAX_ITEM_WORDS
+            || words[run.clone()].iter().any(|w| kind(w) != Kind::Word)
+        {
+            continue;
+        }
+        if linker.link(&words[run.clone()].join(" ")).is_some() {
+            tags[start] = Tag::B;
+            tags[start + 1..run.end].fill(Tag::I);
+            joined += 1;
+        }
+    }
+    joined
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +166,8 @@ mod tests {
             "Blue Prism",
             "Python",
             "teamwork",
+            "Apache Spark",
+            "Apache",
         ]
         .iter()
         .map(|n| Concept {
@@ -161,6 +200,27 @@ mod tests {
             spans.push(words[r].join(" "));
         }
         spans.join(" | ")
+    }
+
+    #[test]
+    fn joins_split_spans_the_lexicon_knows_whole() {
+        let join = |sentence: &str, tags: &[Tag]| {
+            let words: Vec<&str> = sentence.split(' ').collect();
+            let mut tags = tags.to_vec();
+            join_split(&words, &mut tags, &linker());
+            crate::bio::tags_to_spans(&tags)
+                .into_iter()
+                .map(|r| words[r].join(" "))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        use Tag::{B, I, O};
+        assert_eq!(join("SQL , Apache Spark , SAP", &[B, O, B, B, O, B]), "SQL | Apache Spark | SAP");
+        // Not a skill as a whole, or across punctuation: left as it is.
+        assert_eq!(join("Python SQL", &[B, B]), "Python | SQL");
+        assert_eq!(join("Apache , Spark", &[B, B, B]), "Apache | , | Spark");
+        // One span already: unchanged.
+        assert_eq!(join("Apache Spark", &[B, I]), "Apache Spark");
     }
 
     #[test]
