@@ -340,6 +340,14 @@ enum Baseline {
 }
 
 fn main() {
+    // `rolemapper tag big.pdf | head`: end quietly when the reader stops
+    // reading, as Unix tools do. Rust ignores SIGPIPE, so the next write
+    // fails and `println!` panics.
+    #[cfg(unix)]
+    // SAFETY: called once, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);

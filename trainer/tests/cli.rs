@@ -174,3 +174,29 @@ fn bad_cv_files_are_refused_and_the_others_still_tagged() {
         "{out}"
     );
 }
+
+#[test]
+fn a_reader_that_stops_ends_the_run_quietly() {
+    // `rolemapper tag … | head`: the reader is gone before the first line.
+    use std::io::Write;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rolemapper"))
+        .args(["tag", "-"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Python and SQL.")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "no panic exit: {stderr}");
+}
