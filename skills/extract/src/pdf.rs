@@ -29,6 +29,7 @@ pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(ExtractError::Encrypted);
     }
+    check_streams(&doc)?;
     let pages = doc.get_pages().len() as u32;
     if pages == 0 {
         return Err(corrupt("it has no pages".into()));
@@ -50,6 +51,44 @@ pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
         e => corrupt(e.to_string()),
     })?;
     Ok((lines.text(), pages))
+}
+
+/// The most bytes all of a PDF's Flate streams may unpack to together
+/// (each at most [`crate::MAX_UNPACKED_BYTES`]).
+const MAX_PDF_UNPACKED_BYTES: u64 = 4 * crate::MAX_UNPACKED_BYTES;
+
+/// Refuses a PDF whose Flate streams unpack to more than the bounds: the
+/// reader would unpack each whole into memory (a few kB can hold
+/// gigabytes). Each stream is unpacked here through a bounded reader and
+/// thrown away; a damaged stream is left to the reader, which reports it.
+fn check_streams(doc: &lopdf::Document) -> Result<(), ExtractError> {
+    use std::io::Read;
+    let mut total = 0u64;
+    for (id, object) in &doc.objects {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        let first_filter = match stream.dict.get(b"Filter") {
+            Ok(lopdf::Object::Name(name)) => Some(name.as_slice()),
+            Ok(lopdf::Object::Array(filters)) => filters.first().and_then(|f| f.as_name().ok()),
+            _ => None,
+        };
+        if first_filter != Some(b"FlateDecode".as_slice()) {
+            continue;
+        }
+        let limit = crate::MAX_UNPACKED_BYTES.min(MAX_PDF_UNPACKED_BYTES - total);
+        let mut unpacked = flate2::read::ZlibDecoder::new(&stream.content[..]).take(limit + 1);
+        let n = std::io::copy(&mut unpacked, &mut std::io::sink()).unwrap_or(0);
+        if n > limit {
+            return Err(ExtractError::ZipBomb {
+                format: Format::Pdf,
+                member: format!("stream {} {}", id.0, id.1),
+                limit,
+            });
+        }
+        total += n;
+    }
+    Ok(())
 }
 
 /// Pages with more lines than this are not reflowed (comparing every line

@@ -256,3 +256,44 @@ fn a_pdf_whose_drawing_draws_itself_is_refused() {
     let e = extract("loop.pdf", &bytes).unwrap_err();
     assert!(e.to_string().contains("nest without end"), "{e}");
 }
+
+#[test]
+fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
+    // 70 MB of spaces in a 70 kB Flate stream, as a page's content.
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..70 {
+        z.write_all(&chunk).unwrap();
+    }
+    let packed = z.finish().unwrap();
+    assert!(packed.len() < 200_000);
+    let head = pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+    ]);
+    // The same PDF with a fourth object, the stream (bytes, so built here).
+    let cut = head.windows(4).position(|w| w == b"xref").unwrap();
+    let mut bytes = head[..cut].to_vec();
+    let mut offsets: Vec<usize> = Vec::new();
+    for (i, _) in bytes.windows(6).enumerate().filter(|(_, w)| w.ends_with(b" 0 obj")) {
+        let start = bytes[..i].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        offsets.push(start);
+    }
+    offsets.push(bytes.len());
+    bytes.extend_from_slice(
+        format!("4 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n", packed.len()).as_bytes(),
+    );
+    bytes.extend_from_slice(&packed);
+    bytes.extend_from_slice(b"\nendstream\nendobj\n");
+    let xref = bytes.len();
+    bytes.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+    for o in &offsets {
+        bytes.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    bytes.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    let e = extract("bomb.pdf", &bytes).unwrap_err();
+    assert!(matches!(e, ExtractError::ZipBomb { format: Format::Pdf, .. }), "{e}");
+    assert!(e.to_string().contains("unpacks to more than 64.0 MB"), "{e}");
+}
