@@ -1,9 +1,9 @@
 // The npm package as a web developer meets it (issue 19):
 //   1. `npm pack` of app/package/pkg (scripts/build-package.sh): the tarball holds exactly the
 //      files package.json lists, and its types compile (`tsc --noEmit` on src/main.ts, strict);
-//   2. a Vite project (this folder, copied to target/package-consumer) installs the tarball,
-//      `vite build` bundles it with no configuration;
-//   3. the bundle runs in headless Chromium: the API tags "Python and SQL" and the custom element
+//   2. a web project (this folder, copied to target/package-consumer) installs the tarball;
+//      `vite build` bundles it with no configuration, and webpack 5 with only an entry and output;
+//   3. both bundles run in headless Chromium: the API tags "Python and SQL" and the custom element
 //      highlights it typed into a textarea.
 // Run by scripts/test.sh after scripts/e2e.sh (which builds the package); alone:
 //   scripts/build-package.sh && node tests/package/run.mjs
@@ -36,8 +36,8 @@ for (const f of ['rolemapper.js', 'element.js', 'worker.js', 'rolemapper_worker_
   console.log(`   ${f}: ${bytes.length} B, ${gzipSync(bytes, { level: 9 }).length} B gzip`);
 }
 
-step('a Vite project installs the tarball');
-for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'index.html', 'src']) cpSync(path.join(HERE, f), path.join(WORK, f), { recursive: true });
+step('a web project installs the tarball (Vite, webpack and TypeScript as its lock file pins them)');
+for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'index.html', 'webpack.html', 'src']) cpSync(path.join(HERE, f), path.join(WORK, f), { recursive: true });
 // Vite and TypeScript as the lock file pins them, kept between runs under .cache.
 const cacheDir = path.join(ROOT, '.cache/package-consumer');
 mkdirSync(cacheDir, { recursive: true });
@@ -56,13 +56,50 @@ const dist = path.join(WORK, 'dist');
 for (const f of readdirSync(path.join(dist, 'assets'))) console.log(`   dist/assets/${f}: ${statSync(path.join(dist, 'assets', f)).size} B`);
 assert.ok(statSync(path.join(dist, 'model/rolemapper.gguf')).size > 1e6, 'the model was copied');
 
-step('the bundle in headless Chromium');
+step('webpack 5: entry and output only');
+const webpackDist = path.join(WORK, 'dist-webpack');
+{
+  const { default: webpack } = await import(path.join(WORK, 'node_modules/webpack/lib/index.js'));
+  const stats = await new Promise((resolve, reject) => webpack({
+    mode: 'production', context: WORK, entry: './src/webpack.js',
+    output: { path: webpackDist, filename: 'main.js', clean: true },
+    performance: { hints: false },
+  }, (err, st) => (err ? reject(err) : resolve(st))));
+  assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
+  for (const f of readdirSync(webpackDist)) console.log(`   dist-webpack/${f}: ${statSync(path.join(webpackDist, f)).size} B`);
+  cpSync(path.join(WORK, 'webpack.html'), path.join(webpackDist, 'index.html'));
+  cpSync(path.join(WORK, 'public/model'), path.join(webpackDist, 'model'), { recursive: true });
+}
+
+step('the bundles in headless Chromium');
 mkdirSync(OUT, { recursive: true });
 const port = await freePort();
 const server = await serve(port, dist);
+const webpackPort = await freePort();
+const webpackServer = await serve(webpackPort, webpackDist);
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 const problems = [];
 try {
+  // webpack's bundle: the API and the element.
+  {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => problems.push(`webpack page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`webpack console: ${m.text()}`); });
+    await page.goto(`http://127.0.0.1:${webpackPort}/`);
+    await page.waitForFunction(() => window.__api, null, { timeout: 120_000 });
+    const api = await page.evaluate(() => window.__api);
+    console.log('   webpack API:', JSON.stringify(api));
+    assert.equal(api.error, undefined, `the API works under webpack (${api.error})`);
+    const texts = api.spans.map((s) => s.text);
+    assert.ok(texts.includes('Python') && texts.includes('SQL'), `webpack: Python and SQL are tagged (got ${texts.join(', ')})`);
+    await page.locator('#post').pressSequentially('Python and SQL', { delay: 20 });
+    await page.waitForFunction(() => {
+      const marks = [...document.getElementById('hl').shadowRoot.querySelectorAll('mark')].map((m) => m.textContent);
+      return marks.includes('Python') && marks.includes('SQL');
+    }, null, { timeout: 60_000 });
+    console.log('   webpack element: Python and SQL highlighted');
+    await page.close();
+  }
   const page = await browser.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
@@ -101,4 +138,5 @@ try {
 } finally {
   await browser.close();
   await stop(server);
+  await stop(webpackServer);
 }
