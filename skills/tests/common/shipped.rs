@@ -19,8 +19,12 @@ pub const SHIPPED_ANSWER: &str = include_str!("../../../tests/fixtures/shipped-a
 /// change of the layer norm's summation order; otherwise 5e-6).
 /// Emissions (the tag scores of the first sentence) may differ this much
 /// between builds, for the reason given at [`SCORE_TOLERANCE`] (2e-2 until
-/// issue 16's model, which differs by 0.024 at most in Chromium).
-pub const EMISSION_TOLERANCE: f32 = 5e-2;
+/// issue 16's model, which differs by 0.024 at most in Chromium; 5e-2
+/// until its fourth round's, whose 102 emissions here differ by 0.01–0.05
+/// in Chromium and Firefox and at most 0.13, with the same spans and
+/// scores). A wrong weight or kernel moves emissions by whole units and
+/// changes spans.
+pub const EMISSION_TOLERANCE: f32 = 0.2;
 
 /// A span's score (the mean probability of its words' tags) may differ by
 /// this much between builds: the int8 products are exact, but the f32
