@@ -381,13 +381,21 @@ impl Client {
         }
     }
 
-    /// Asks again for the model (the Retry button).
+    /// Asks again for the model (the Retry button). Posted at once even
+    /// when the worker never said it started: a worker whose wasm failed to
+    /// start answers it with the reason again (`pkg/worker.js`), instead of
+    /// the page waiting for ever.
     pub fn retry(&self) {
         self.model.set(ModelState::Starting);
-        let base = INNER.with_borrow(|i| i.as_ref().map(|i| i.base.clone()));
-        if let Some(base) = base {
-            send(ToWorker::Load { base, model: None });
-        }
+        INNER.with_borrow(|inner| {
+            if let Some(inner) = inner.as_ref() {
+                let load = ToWorker::Load {
+                    base: inner.base.clone(),
+                    model: None,
+                };
+                let _ = inner.worker.post_message(&load.to_json().into());
+            }
+        });
     }
 
     /// The text of `editor` changed (already debounced by the editor).
