@@ -4,17 +4,22 @@
 use std::path::Path;
 use std::process::Command;
 
-fn rolemapper(args: &[&str], stdin: &str) -> (i32, String, String) {
-    use std::io::Write;
+/// `rolemapper ARGS` from the repository root, all three streams piped.
+fn spawn(args: &[&str]) -> std::process::Child {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rolemapper"))
+    Command::new(env!("CARGO_BIN_EXE_rolemapper"))
         .args(args)
         .current_dir(root)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn rolemapper(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = spawn(args);
     // A run that refuses its model exits without reading its input: a
     // broken pipe then is expected, not a failure.
     if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
@@ -179,15 +184,7 @@ fn bad_cv_files_are_refused_and_the_others_still_tagged() {
 fn a_reader_that_stops_ends_the_run_quietly() {
     // `rolemapper tag … | head`: the reader is gone before the first line.
     use std::io::Write;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rolemapper"))
-        .args(["tag", "-"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["tag", "-"]);
     drop(child.stdout.take());
     child
         .stdin
