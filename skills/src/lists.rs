@@ -215,7 +215,10 @@ mod tests {
                 .join(" | ")
         };
         use Tag::{B, I, O};
-        assert_eq!(join("SQL , Apache Spark , SAP", &[B, O, B, B, O, B]), "SQL | Apache Spark | SAP");
+        assert_eq!(
+            join("SQL , Apache Spark , SAP", &[B, O, B, B, O, B]),
+            "SQL | Apache Spark | SAP"
+        );
         // Not a skill as a whole, or across punctuation: left as it is.
         assert_eq!(join("Python SQL", &[B, B]), "Python | SQL");
         assert_eq!(join("Apache , Spark", &[B, B, B]), "Apache | , | Spark");

@@ -277,13 +277,24 @@ fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
     let cut = head.windows(4).position(|w| w == b"xref").unwrap();
     let mut bytes = head[..cut].to_vec();
     let mut offsets: Vec<usize> = Vec::new();
-    for (i, _) in bytes.windows(6).enumerate().filter(|(_, w)| w.ends_with(b" 0 obj")) {
-        let start = bytes[..i].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    for (i, _) in bytes
+        .windows(6)
+        .enumerate()
+        .filter(|(_, w)| w.ends_with(b" 0 obj"))
+    {
+        let start = bytes[..i]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
         offsets.push(start);
     }
     offsets.push(bytes.len());
     bytes.extend_from_slice(
-        format!("4 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n", packed.len()).as_bytes(),
+        format!(
+            "4 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            packed.len()
+        )
+        .as_bytes(),
     );
     bytes.extend_from_slice(&packed);
     bytes.extend_from_slice(b"\nendstream\nendobj\n");
@@ -292,8 +303,22 @@ fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
     for o in &offsets {
         bytes.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
-    bytes.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    bytes.extend_from_slice(
+        format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
     let e = extract("bomb.pdf", &bytes).unwrap_err();
-    assert!(matches!(e, ExtractError::ZipBomb { format: Format::Pdf, .. }), "{e}");
-    assert!(e.to_string().contains("unpacks to more than 64.0 MB"), "{e}");
+    assert!(
+        matches!(
+            e,
+            ExtractError::ZipBomb {
+                format: Format::Pdf,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("unpacks to more than 64.0 MB"),
+        "{e}"
+    );
 }
