@@ -232,9 +232,6 @@ pub struct Client {
 
 struct Inner {
     worker: web_sys::Worker,
-    started: bool,
-    /// Messages held until the worker says it has started.
-    outbox: Vec<ToWorker>,
     channels: [Channel; 2],
     /// Each editor's latest roles request and its text (only its answer
     /// is shown).
@@ -311,8 +308,6 @@ impl Client {
         INNER.with_borrow_mut(|inner| {
             *inner = Some(Inner {
                 worker,
-                started: false,
-                outbox: Vec::new(),
                 channels: Default::default(),
                 roles_asked: Default::default(),
                 next_id: 0,
@@ -381,21 +376,14 @@ impl Client {
         }
     }
 
-    /// Asks again for the model (the Retry button). Posted at once even
-    /// when the worker never said it started: a worker whose wasm failed to
-    /// start answers it with the reason again (`pkg/worker.js`), instead of
-    /// the page waiting for ever.
+    /// Asks again for the model (the Retry button). A worker whose wasm
+    /// failed to start answers it with the reason again (`pkg/worker.js`).
     pub fn retry(&self) {
         self.model.set(ModelState::Starting);
-        INNER.with_borrow(|inner| {
-            if let Some(inner) = inner.as_ref() {
-                let load = ToWorker::Load {
-                    base: inner.base.clone(),
-                    model: None,
-                };
-                let _ = inner.worker.post_message(&load.to_json().into());
-            }
-        });
+        let base = INNER.with_borrow(|i| i.as_ref().map(|i| i.base.clone()));
+        if let Some(base) = base {
+            send(ToWorker::Load { base, model: None });
+        }
     }
 
     /// The text of `editor` changed (already debounced by the editor).
@@ -418,17 +406,9 @@ impl Client {
 
     fn receive(&self, msg: FromWorker) {
         match msg {
-            FromWorker::Started => {
-                let outbox = INNER.with_borrow_mut(|inner| {
-                    inner.as_mut().map_or_else(Vec::new, |i| {
-                        i.started = true;
-                        std::mem::take(&mut i.outbox)
-                    })
-                });
-                for m in outbox {
-                    send(m);
-                }
-            }
+            // The worker script keeps what is posted before its wasm runs
+            // (`pkg/worker.js`), so nothing waits for this.
+            FromWorker::Started => {}
             FromWorker::Progress(p) => self.model.set(ModelState::Loading(p)),
             FromWorker::Ready(info) => {
                 crate::dom::mark("rm-model-ready");
@@ -538,12 +518,9 @@ fn sent(editor: Editor, text: &str) {
 }
 
 fn send(msg: ToWorker) {
-    INNER.with_borrow_mut(|inner| {
-        let Some(inner) = inner.as_mut() else { return };
-        if inner.started {
+    INNER.with_borrow(|inner| {
+        if let Some(inner) = inner.as_ref() {
             let _ = inner.worker.post_message(&msg.to_json().into());
-        } else {
-            inner.outbox.push(msg);
         }
     });
 }

@@ -80,7 +80,6 @@ export class RoleMapperHighlight extends HTMLElement {
   #resize = null;
   #wrapping = false;
   #spans = [];
-  #connected = false;
 
   constructor() {
     super();
@@ -103,7 +102,6 @@ export class RoleMapperHighlight extends HTMLElement {
   }
 
   connectedCallback() {
-    this.#connected = true;
     // The marks' styles where this element is: the document, or the shadow
     // root of the component that holds it.
     const root = this.getRootNode();
@@ -115,12 +113,11 @@ export class RoleMapperHighlight extends HTMLElement {
   }
 
   disconnectedCallback() {
-    this.#connected = false;
     this.#detach();
   }
 
   attributeChangedCallback(name, old, value) {
-    if (!this.#connected || old === value) return;
+    if (!this.isConnected || old === value) return;
     if (name === 'model') this.#load();
     else this.#schedule();
   }
@@ -131,11 +128,6 @@ export class RoleMapperHighlight extends HTMLElement {
     this.#backdrop.hidden = !this.#textarea;
     if (this.#textarea) {
       const ta = this.#textarea;
-      this.#onInput = () => this.#schedule();
-      this.#onScroll = () => {
-        this.#backdrop.scrollTop = ta.scrollTop;
-        this.#backdrop.scrollLeft = ta.scrollLeft;
-      };
       ta.addEventListener('input', this.#onInput);
       ta.addEventListener('scroll', this.#onScroll);
       // A form's reset changes the value without an input event.
@@ -159,8 +151,13 @@ export class RoleMapperHighlight extends HTMLElement {
     this.#observer.observe(this, { childList: true, characterData: !this.#textarea, subtree: !this.#textarea });
   }
 
-  #onInput = null;
-  #onScroll = null;
+  #onInput = () => this.#schedule();
+  // The backdrop scrolls with the textarea.
+  #onScroll = () => {
+    if (!this.#textarea) return;
+    this.#backdrop.scrollTop = this.#textarea.scrollTop;
+    this.#backdrop.scrollLeft = this.#textarea.scrollLeft;
+  };
   #onReset = () => setTimeout(() => this.#schedule());
   #scheme = matchMedia('(prefers-color-scheme: dark)');
   #onScheme = () => this.#syncBackground();
@@ -213,22 +210,26 @@ export class RoleMapperHighlight extends HTMLElement {
     // A scrollbar narrows the textarea's text: the backdrop wraps as narrowly.
     const bar = ta.offsetWidth - ta.clientWidth - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth);
     b.paddingRight = bar > 0 ? `${parseFloat(cs.paddingRight) + bar}px` : cs.paddingRight;
-    this.#onScroll?.();
+    this.#onScroll();
+  }
+
+  #model() {
+    return this.getAttribute('model') || 'model/rolemapper.gguf';
   }
 
   async #load() {
-    const model = this.getAttribute('model') || 'model/rolemapper.gguf';
+    const model = this.#model();
     this.setAttribute('data-state', 'loading');
     this.#mapper = null;
     try {
       const mapper = await mapperFor(model);
-      if ((this.getAttribute('model') || 'model/rolemapper.gguf') !== model) return;
+      if (this.#model() !== model) return;
       this.#mapper = mapper;
       this.setAttribute('data-state', 'ready');
       this.dispatchEvent(new CustomEvent('rolemapper-ready', { detail: { info: mapper.info } }));
       this.#schedule();
     } catch (err) {
-      if ((this.getAttribute('model') || 'model/rolemapper.gguf') !== model) return;
+      if (this.#model() !== model) return;
       this.setAttribute('data-state', 'error');
       this.#status.textContent = `Skill highlighting is unavailable: ${err.message}`;
       this.dispatchEvent(new CustomEvent('rolemapper-error', { detail: { message: err.message } }));
@@ -328,7 +329,7 @@ export class RoleMapperHighlight extends HTMLElement {
       parts.push(document.createTextNode(`${text.slice(at)}\n`));
       this.#backdrop.replaceChildren(...parts);
       this.#syncBackground();
-      this.#onScroll?.();
+      this.#onScroll();
       return;
     }
     this.#wrapping = true;

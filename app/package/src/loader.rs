@@ -48,8 +48,9 @@ impl ModelAt {
     /// A bundle named by its absolute URL (the package's `model` option):
     /// its manifest and role table lie next to it.
     pub fn bundle(url: &str) -> Self {
-        let dir = crate::service::base_of(url).to_owned();
-        let file = url.split(['?', '#']).next().unwrap_or_default()[dir.len()..].to_owned();
+        let path = url.split(['?', '#']).next().unwrap_or_default();
+        let dir = crate::service::base_of(path).to_owned();
+        let file = path[dir.len()..].to_owned();
         Self {
             dir,
             file: (!file.is_empty()).then_some(file),
@@ -344,7 +345,7 @@ pub async fn load(
     }
     progress(Progress::Loading { from_cache: false });
     if let Some(cache) = &cache {
-        store(cache, &manifest_url, &bundle_url, &bytes, &manifest).await;
+        store(cache, dir, &manifest_url, &bundle_url, &bytes, &manifest).await;
         step(steps, "cache_store");
     }
     Ok(Loaded {
@@ -425,8 +426,15 @@ async fn load_offline(
 
 /// Replaces the cached files of this model's folder with this manifest and
 /// bundle (other folders' models, on pages that load more than one, stay).
-async fn store(cache: &Cache, manifest_url: &str, bundle_url: &str, bytes: &[u8], m: &Manifest) {
-    forget(cache, crate::service::base_of(manifest_url)).await;
+async fn store(
+    cache: &Cache,
+    dir: &str,
+    manifest_url: &str,
+    bundle_url: &str,
+    bytes: &[u8],
+    m: &Manifest,
+) {
+    forget(cache, dir).await;
     let json = serde_json::json!({
         "file": m.file, "bytes": m.bytes, "sha256": m.sha256, "name": m.name,
     })
