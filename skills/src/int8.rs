@@ -453,6 +453,9 @@ impl Int8Matrix {
         }
         let (xp, sx, _) = quantize_as::<i8>(x, self.k, TR, INPUT_MAX);
         let split = RELAXED_SPLIT.load(std::sync::atomic::Ordering::Relaxed);
+        // Through black_box: a constant's `i32x4.dot_i16x8_s` could be
+        // folded into the `extadd_pairwise` form that V8 fuses back.
+        let ones = std::hint::black_box(i16x8_splat(1));
         let groups = rows.div_ceil(TR);
         let np = n.div_ceil(TC) * TC;
         let mut sums = vec![0i32; groups * TR * np];
@@ -461,9 +464,9 @@ impl Int8Matrix {
             for g in 0..groups {
                 let xg = &xp[g * TR * kp..(g + 1) * TR * kp];
                 let [r01, r23] = if split {
-                    tile_relaxed::<false>(xg, wp, kp)
+                    tile_relaxed::<false>(xg, wp, kp, ones)
                 } else {
-                    tile_relaxed::<true>(xg, wp, kp)
+                    tile_relaxed::<true>(xg, wp, kp, ones)
                 };
                 let at = g * TR * np + p * TC;
                 let dst = &mut sums[at..at + 3 * np + TC];
@@ -622,7 +625,7 @@ static RELAXED_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// Picks, where a build has more than one way to the same integer sums,
 /// the fastest on this machine by timing each on a product of a
 /// transformer's size (`now`: a clock in milliseconds, e.g.
-/// `performance.now`); a few milliseconds. Every way gives bit-identical
+/// `performance.now`); 15–30 ms. Every way gives bit-identical
 /// outputs. Today: in the relaxed SIMD build, its fused and split dot
 /// products ([`tile_relaxed`]) and SIMD128's [`tile`], which CPUs without
 /// AVX-VNNI (where V8 cannot lower the relaxed dot product to `vpdpbusd`)
@@ -643,15 +646,26 @@ pub fn choose_kernel(now: &dyn Fn() -> f64) -> &'static str {
         let relaxed = Int8Matrix::from_f32_for(Kernel::Relaxed, &w, n, k);
         let simd128 = Int8Matrix::from_f32_for(Kernel::Portable, &w, n, k);
         let bias = vec![0f32; n];
-        // Fused relaxed, split relaxed, SIMD128: the best of three rounds.
+        // Fused relaxed, split relaxed, SIMD128, interleaved: one untimed
+        // round first (V8 starts a module in its baseline compiler, whose
+        // relative speeds are not those of the optimised code it tiers up
+        // to after a function's first calls), then the best of three timed
+        // rounds of 6 products each (≈ 1–2 ms a sample: where a page is not
+        // cross-origin isolated, `performance.now()` moves in steps of
+        // 0.1 ms, too coarse for a single 0.2 ms product).
         let mut best = [f64::INFINITY; 3];
-        for _ in 0..3 {
+        for round in 0..4 {
+            let reps = if round == 0 { 2 } else { 6 };
             for (way, best) in best.iter_mut().enumerate() {
                 use_relaxed_split(way == 1);
                 let m = if way == 2 { &simd128 } else { &relaxed };
                 let t = now();
-                std::hint::black_box(m.matmul(std::hint::black_box(&x), &bias));
-                *best = best.min(now() - t);
+                for _ in 0..reps {
+                    std::hint::black_box(m.matmul(std::hint::black_box(&x), &bias));
+                }
+                if round > 0 {
+                    *best = best.min(now() - t);
+                }
             }
         }
         // The fused form unless another is clearly faster.
@@ -897,27 +911,39 @@ fn row_sums(xp: &[i8], kp: usize) -> Vec<i32> {
 /// weights (stored plus 64; the caller takes `64 · Σ x` off).
 ///
 /// With `FUSED` false, each of those is `i16x8.relaxed_dot_i8x16_i7x16_s`
-/// (pairs of products, which fit i16 exactly: |x| ≤ 127, 1 ≤ w ≤ 127) then
-/// `i32x4.extadd_pairwise_i16x8_s` and `i32x4.add`: the same exact sums. On
-/// x86-64 CPUs without AVX-VNNI, V8 lowers the fused instruction to
-/// `pmaddubsw`, `pmaddwd` by a ones vector it builds each time
-/// (`pcmpeqd`, `psrlw`) and `paddd`; the split form is `pmaddubsw`,
-/// `pmaddwd` by a constant in memory and `paddd`. Where V8 has AVX-VNNI,
-/// the fused one is a single `vpdpbusd`. [`choose_kernel`] times both.
+/// (pairs of products, which fit i16 exactly: |x| ≤ 127, 1 ≤ w ≤ 127), then
+/// `i32x4.dot_i16x8_s` by `ones` (eight 1s: adjacent pairs summed into
+/// i32) and `i32x4.add`: the same exact sums. On x86-64 CPUs without
+/// AVX-VNNI that is `vpmaddubsw`, `vpmaddwd` and `vpaddd`, three
+/// instructions for sixteen multiply-adds where SIMD128's [`tile`] needs
+/// four (two `vpmaddwd`, two `vpaddd`). V8 lowers the fused instruction
+/// there to the same three plus two that rebuild a ones vector each time
+/// (`vpcmpeqd`, `vpsrlw`), and it fuses `i32x4.extadd_pairwise_i16x8_s`
+/// of the i16 dot product back into that form, hence `i32x4.dot_i16x8_s`
+/// by a register of ones (Chromium 156, `--no-enable-avx-vnni`,
+/// 128 × 1536 × 384: fused 26.8, extadd form 27.0, this form 51.7 G
+/// multiply-adds/s, SIMD128's tile 41.0). Where V8 has AVX-VNNI the fused
+/// one is a single `vpdpbusd` (85.8 against 52.4). [`choose_kernel`] times
+/// both.
 #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
 #[target_feature(enable = "relaxed-simd")]
 #[inline]
-fn tile_relaxed<const FUSED: bool>(x: &[i8], w: &[i8], kp: usize) -> [core::arch::wasm32::v128; 2] {
+fn tile_relaxed<const FUSED: bool>(
+    x: &[i8],
+    w: &[i8],
+    kp: usize,
+    ones: core::arch::wasm32::v128,
+) -> [core::arch::wasm32::v128; 2] {
     use core::arch::wasm32::*;
     const CH: usize = 2 * L;
     #[inline(always)]
-    fn dot<const FUSED: bool>(x: v128, w: v128, acc: v128) -> v128 {
+    fn dot<const FUSED: bool>(x: v128, w: v128, acc: v128, ones: v128) -> v128 {
         if FUSED {
             i32x4_relaxed_dot_i8x16_i7x16_add(x, w, acc)
         } else {
             i32x4_add(
                 acc,
-                i32x4_extadd_pairwise_i16x8(i16x8_relaxed_dot_i8x16_i7x16(x, w)),
+                i32x4_dot_i16x8(i16x8_relaxed_dot_i8x16_i7x16(x, w), ones),
             )
         }
     }
@@ -935,17 +961,17 @@ fn tile_relaxed<const FUSED: bool>(x: &[i8], w: &[i8], kp: usize) -> [core::arch
             let w0 = v128_load(wc as *const v128);
             let w1 = v128_load(wc.add(CH) as *const v128);
             let x0 = v128_load(xc as *const v128);
-            a00 = dot::<FUSED>(x0, w0, a00);
-            a01 = dot::<FUSED>(x0, w1, a01);
+            a00 = dot::<FUSED>(x0, w0, a00, ones);
+            a01 = dot::<FUSED>(x0, w1, a01, ones);
             let x1 = v128_load(xc.add(CH) as *const v128);
-            a10 = dot::<FUSED>(x1, w0, a10);
-            a11 = dot::<FUSED>(x1, w1, a11);
+            a10 = dot::<FUSED>(x1, w0, a10, ones);
+            a11 = dot::<FUSED>(x1, w1, a11, ones);
             let x2 = v128_load(xc.add(2 * CH) as *const v128);
-            a20 = dot::<FUSED>(x2, w0, a20);
-            a21 = dot::<FUSED>(x2, w1, a21);
+            a20 = dot::<FUSED>(x2, w0, a20, ones);
+            a21 = dot::<FUSED>(x2, w1, a21, ones);
             let x3 = v128_load(xc.add(3 * CH) as *const v128);
-            a30 = dot::<FUSED>(x3, w0, a30);
-            a31 = dot::<FUSED>(x3, w1, a31);
+            a30 = dot::<FUSED>(x3, w0, a30, ones);
+            a31 = dot::<FUSED>(x3, w1, a31, ones);
         }
     }
     // Two rows' four sums: two rounds of unpack-and-add (lanes 0, 1: the

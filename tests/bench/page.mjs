@@ -33,9 +33,11 @@ window.benchCandle = async function (compute, lengths, opts, pkg = '/pkg/') {
   const t0 = performance.now();
   const enc = new wasm.Encoder(bytes, compute);
   const load_ms = performance.now() - t0;
+  // The int8 kernel the encoder's build chose at load on this CPU (skills::int8::choose_kernel).
+  const int8_kernel = compute === 'int8' ? wasm.int8_kernel() : null;
   const results = {};
   for (const t of lengths) results[t] = await time((n) => enc.forward(n), t, opts);
-  return { load_ms, results };
+  return { load_ms, int8_kernel, results };
 };
 
 window.profileCandle = async function (compute, t, reps, pkg = '/pkg/') {

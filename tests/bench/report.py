@@ -311,9 +311,17 @@ def main() -> None:
         md.append(
             "int8 is the app's worker in Chromium: the build with relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 multiply-adds "
             "per instruction; the app loads it where the browser validates relaxed SIMD). Browsers without relaxed SIMD load the SIMD128 "
-            "build (`i32x4.dot_i16x8_s`, 8 per instruction); both compute the same integer sums, so they give the same answers."
+            "build (`i32x4.dot_i16x8_s`, 8 per instruction); both compute the same integer sums, so they give the same answers. "
+            "The relaxed build picks its kernel at load by a short timed probe (`skills::int8::choose_kernel`): the fused relaxed dot "
+            "product (one `vpdpbusd` where V8 has AVX-VNNI), its split form (`vpmaddubsw`, `vpmaddwd`, `vpaddd`: CPUs without it) "
+            "or SIMD128's."
         )
         md.append("")
+        chosen = [(p, b["engines"].get(key, {}).get("int8_kernel")) for p, b in runs for key in ("candle_int8",)]
+        if any(k for _, k in chosen):
+            md.append("Kernel the relaxed-SIMD build chose at load, per CPU profile: "
+                      + "; ".join(f"`{p}`: `{k or 'not recorded'}`" for p, k in chosen) + ".")
+            md.append("")
         peaks = [(p, b.get("simd_peak_gflops")) for p, b in runs if b.get("simd_peak_gflops")]
         md.append(
             f"FLOPs per forward: 2 · {MATMUL_PARAMS / 1e6:.2f} M matrix weights · T + 6 · 4 · T² · 384 "
@@ -488,6 +496,19 @@ def main() -> None:
                     [[lab] + [fmt(get(e), d) if e else skipped.get(f"app/{p}", "not measured") for p, e in cols]
                      for _, lab, get, d in app_figures]))
     md.append("")
+    kern = [(p, e.get("keystroke", {}).get("int8_kernel"), e.get("int8_kernel_choices")) for p, e in app_runs if e]
+    if any(k or c for _, k, c in kern):
+        md.append("int8 kernel the worker chose at load (`skills::int8::choose_kernel`), per CPU profile: on the live-typing page, "
+                  "and over the start-up visits (kernel × visits): "
+                  + "; ".join(f"`{p}`: `{k or 'not recorded'}`"
+                              + (" (" + ", ".join(f"`{n}` × {c}" for n, c in (cs or {}).items()) + ")" if cs else "")
+                              for p, k, cs in kern) + ".")
+        md.append("")
+        for p, k, cs in kern:
+            prof = summary["profiles"].setdefault(p, {})
+            if prof.get("app") is not None:
+                prof["app"]["int8_kernel"] = k
+                prof["app"]["int8_kernel_choices"] = cs
     if not e2e:
         md.append("Not measured in this run: " + summary["app_reason"] + ".")
         md.append("")

@@ -160,9 +160,11 @@ async function keystrokes(context, debounce) {
     if (r.toScreen !== null) toScreen.push(r.toScreen);
     await page.waitForTimeout(Math.max(200, (debounce ?? 0) + 50));
   }
+  // The int8 kernel the worker chose at load (skills::int8::choose_kernel).
+  const int8_kernel = await page.evaluate(() => document.documentElement.dataset.rmKernel ?? null);
   await page.close();
   return {
-    debounce_ms: debounce ?? 0, keystrokes: total.length, words: n, chars: cv.length,
+    debounce_ms: debounce ?? 0, int8_kernel, keystrokes: total.length, words: n, chars: cv.length,
     p50_ms: pct(total, 50), p95_ms: pct(total, 95), max_ms: pct(total, 100),
     after_send_p50_ms: pct(afterSend, 50), after_send_p95_ms: pct(afterSend, 95),
     worker_p50_ms: pct(worker, 50), worker_p95_ms: pct(worker, 95),
@@ -186,6 +188,7 @@ async function visit(context, stay = 0) {
     ready: performance.getEntriesByName('rm-model-ready')[0].startTime,
     first: performance.getEntriesByType('mark').find((m) => m.name.startsWith('rm-applied:')).startTime,
     steps: JSON.parse(document.documentElement.dataset.rmLoadSteps || '[]'),
+    kernel: document.documentElement.dataset.rmKernel ?? null,
     status: document.querySelector('.status').textContent,
   }));
   if (stay) await page.waitForTimeout(stay);
@@ -231,6 +234,11 @@ try {
   result.first_visit_stay_ms = STAY;
   result.worker_steps_ms_first = steps(first);
   result.worker_steps_ms_cached = steps(cached);
+  // How often each int8 kernel was chosen at load over the visits (the timed choice can vary).
+  result.int8_kernel_choices = {};
+  for (const v of [...first, ...cached, ...afterQuick]) {
+    result.int8_kernel_choices[v.kernel] = (result.int8_kernel_choices[v.kernel] ?? 0) + 1;
+  }
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rm-bench-'));
   const context = await launch(dir);

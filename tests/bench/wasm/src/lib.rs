@@ -151,6 +151,8 @@ pub struct Keystroke {
 impl Keystroke {
     #[wasm_bindgen(constructor)]
     pub fn new(bundle: &[u8]) -> Result<Keystroke, JsError> {
+        // As the app's worker does before it builds the model.
+        skills::int8::choose_kernel(&now);
         let h = Bundle::read(bundle).map_err(js)?.into_highlighter(128, Compute::Int8).map_err(js)?;
         Ok(Keystroke { h })
     }
