@@ -317,7 +317,7 @@ def main() -> None:
             "or SIMD128's."
         )
         md.append("")
-        chosen = [(p, b["engines"].get(key, {}).get("int8_kernel")) for p, b in runs for key in ("candle_int8",)]
+        chosen = [(p, b["engines"].get("candle_int8", {}).get("int8_kernel")) for p, b in runs]
         if any(k for _, k in chosen):
             md.append("Kernel the relaxed-SIMD build chose at load, per CPU profile: "
                       + "; ".join(f"`{p}`: `{k or 'not recorded'}`" for p, k in chosen) + ".")
@@ -487,6 +487,8 @@ def main() -> None:
         if e:
             prof["app"]["cpu_throttling_rate"] = e.get("cpu_throttling_rate")
             prof["app"]["v8_cpu_features"] = e.get("v8_cpu_features")
+            prof["app"]["int8_kernel"] = e.get("keystroke", {}).get("int8_kernel")
+            prof["app"]["int8_kernel_choices"] = e.get("int8_kernel_choices")
     if len(app_runs) > 1 or (head_app and head_app != "as-is"):
         md.append(f"One column per CPU profile (see CPU profiles); the headline figures (benchmarks.json's `keystroke_p95_ms`, "
                   f"`cold_start_ms`, `cached_start_ms`, the README's app rows) come from the `{head_app}` profile.")
@@ -504,11 +506,6 @@ def main() -> None:
                               + (" (" + ", ".join(f"`{n}` × {c}" for n, c in (cs or {}).items()) + ")" if cs else "")
                               for p, k, cs in kern) + ".")
         md.append("")
-        for p, k, cs in kern:
-            prof = summary["profiles"].setdefault(p, {})
-            if prof.get("app") is not None:
-                prof["app"]["int8_kernel"] = k
-                prof["app"]["int8_kernel_choices"] = cs
     if not e2e:
         md.append("Not measured in this run: " + summary["app_reason"] + ".")
         md.append("")

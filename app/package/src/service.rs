@@ -326,7 +326,7 @@ async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
             }
         };
         // Where the build has more than one way to the same int8 sums, the
-        // fastest on this machine (a few milliseconds), before the engine
+        // fastest on this machine (15–30 ms), before the engine
         // packs its matrices for it. (`performance.now`: `Date.now` counts
         // whole milliseconds.)
         let kernel = {
