@@ -73,14 +73,41 @@ pub fn erf(x: f32) -> f32 {
     p / q
 }
 
-/// Exact (erf) GELU, in place: `x · (1 + erf(x / √2)) / 2`.
+/// Exact (erf) GELU, in place: `x · (1 + erf(x / √2)) / 2`. In the
+/// browser four lanes at a time ([`crate::lanes::gelu`]: multiply-adds,
+/// fused in the relaxed SIMD build).
 pub fn gelu_in_place(xs: &mut [f32]) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        gelu_lanes(xs);
+        return;
+    }
+    #[allow(unreachable_code)]
     par_rows(xs, 1, |_, part| {
         for v in part.iter_mut() {
             let x = *v;
             *v = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
         }
     });
+}
+
+/// [`gelu_in_place`] with [`crate::lanes::gelu`].
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "relaxed-simd"),
+    target_feature(enable = "relaxed-simd")
+)]
+fn gelu_lanes(xs: &mut [f32]) {
+    use crate::lanes;
+    let mut chunks = xs.chunks_exact_mut(4);
+    for c in chunks.by_ref() {
+        // SAFETY: c holds 4 values.
+        unsafe { lanes::store(c.as_mut_ptr(), lanes::gelu(lanes::load(c.as_ptr()))) }
+    }
+    for v in chunks.into_remainder() {
+        let x = *v;
+        *v = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+    }
 }
 
 /// Softmax of each row of `n` values, in place.
@@ -143,7 +170,8 @@ fn par_rows(xs: &mut [f32], n: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     f(0, xs)
 }
 
-fn softmax_row(row: &mut [f32]) {
+/// Softmax of one row, in place.
+pub(crate) fn softmax_row(row: &mut [f32]) {
     let max = lanes(
         row,
         f32::NEG_INFINITY,
@@ -222,6 +250,28 @@ fn lanes(xs: &[f32], init: f32, map: impl Fn(f32) -> f32, f: impl Fn(f32, f32) -
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_browsers_four_lane_gelu_matches_the_scalar_one() {
+        // 41 values: whole chunks of 4 and a remainder; past ±4·√2 erf is ±1.
+        let xs: Vec<f32> = (0..=40_000)
+            .map(|i| (i as f32 - 20_000.0) / 2_000.0)
+            .collect();
+        for part in [&xs[..], &xs[..41]] {
+            let mut got = part.to_vec();
+            gelu_lanes(&mut got);
+            for (&x, &g) in part.iter().zip(&got) {
+                let want = 0.5 * x as f64 * (1.0 + libm::erf(x as f64 / std::f64::consts::SQRT_2));
+                assert!(
+                    (g as f64 - want).abs() <= 2e-6 * (1.0 + want.abs()),
+                    "gelu({x}) = {g}, want {want}"
+                );
+            }
+        }
+        let mut nan = [f32::NAN; 5];
+        gelu_lanes(&mut nan);
+        assert!(nan.iter().all(|v| v.is_nan()));
+    }
 
     #[test]
     fn add_layer_norm_matches_a_double_precision_reference() {

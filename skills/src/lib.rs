@@ -9,6 +9,7 @@
 //! - [`matcher`]: the case-insensitive, whole-word, leftmost-longest phrase matcher.
 //! - [`metrics`]: strict span, overlap and token P/R/F1.
 //! - [`model`]: the DistilBERT tagger (linear or CRF head), one definition for training and inference.
+//! - [`attention`]: multi-head attention for inference in the browser (FMA in the relaxed SIMD build).
 //! - [`crf`]: the linear-chain CRF (NLL and Viterbi).
 //! - [`encode`]: words → WordPiece sub-words and padded batches.
 //! - [`bundle`]: the one-file model bundle (GGUF): weights, tokenizer, labels, config, lexicon, metadata.
@@ -16,6 +17,7 @@
 //! - [`style`]: the kind of text (CV or job post): style markers and their detector.
 //! - [`roles`]: skills and job titles → ranked occupations (ESCO) and their field (Nesta sectors).
 
+pub mod attention;
 pub mod bio;
 pub mod bundle;
 pub mod crf;
@@ -23,6 +25,7 @@ pub mod encode;
 pub mod fastmath;
 pub mod highlight;
 pub mod int8;
+mod lanes;
 pub mod lexicon;
 pub mod lists;
 pub mod matcher;

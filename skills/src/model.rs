@@ -163,10 +163,24 @@ impl LayerNorm {
         if mode.is_train() || !on_cpu_f32(xs) || xs.shape() != residual.shape() {
             return self.forward(&(xs + residual)?, mode);
         }
-        let residual = residual.flatten_all()?.to_vec1::<f32>()?;
+        let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
+        self.residual_in_place(&mut v, residual)?;
+        Tensor::from_vec(v, xs.shape(), xs.device())
+    }
+
+    /// [`LayerNorm::forward_residual`] at inference on the CPU, in place on
+    /// the values of `xs` (`residual`'s shape, row-major).
+    fn residual_in_place(&self, xs: &mut [f32], residual: &Tensor) -> Result<()> {
+        if xs.len() != residual.elem_count() {
+            candle_core::bail!(
+                "{} values and a residual of shape {:?}",
+                xs.len(),
+                residual.shape()
+            )
+        }
         let (w, b) = (self.weight.to_vec1::<f32>()?, self.bias.to_vec1::<f32>()?);
-        in_place(xs, |v| {
-            fastmath::add_layer_norm_in_place(v, &residual, &w, &b, self.eps as f32)
+        with_f32(residual, |r| {
+            fastmath::add_layer_norm_in_place(xs, r, &w, &b, self.eps as f32)
         })
     }
 
@@ -436,9 +450,9 @@ impl Int8Linear {
                 self.weight.k()
             )
         }
-        let x = xs.flatten_all()?.to_vec1::<f32>()?;
+        let ys = with_f32(xs, |x| self.weight.matmul(x, &self.bias))?;
         *dims.last_mut().expect("checked above") = self.weight.n();
-        Ok((self.weight.matmul(&x, &self.bias), dims))
+        Ok((ys, dims))
     }
 
     /// The outputs of all layers side by side.
@@ -617,6 +631,20 @@ fn on_cpu_f32(xs: &Tensor) -> bool {
     xs.device().is_cpu() && xs.dtype() == DType::F32
 }
 
+/// `f` of `xs`'s values in row-major order: borrowed from its CPU storage
+/// where they lie there in order (no copy), else a copy.
+fn with_f32<R>(xs: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    {
+        let (storage, layout) = xs.storage_and_layout();
+        if let (candle_core::Storage::Cpu(cpu), Some((start, end)), DType::F32) =
+            (&*storage, layout.contiguous_offsets(), xs.dtype())
+        {
+            return Ok(f(&cpu.as_slice::<f32>()?[start..end]));
+        }
+    }
+    Ok(f(&xs.flatten_all()?.to_vec1::<f32>()?))
+}
+
 /// `xs` with `f` applied to a copy of its values (in row-major order).
 fn in_place(xs: &Tensor, f: impl FnOnce(&mut [f32])) -> Result<Tensor> {
     let mut v = xs.flatten_all()?.to_vec1::<f32>()?;
@@ -746,22 +774,97 @@ impl Attention {
         c: &Config,
         mode: Mode,
     ) -> Result<Tensor> {
-        let (q, k, v) = match &self.qkv {
-            Qkv::Fused(f) => {
-                let mut qkv = f.forward_parts(xs)?.into_iter();
-                match (qkv.next(), qkv.next(), qkv.next()) {
-                    (Some(q), Some(k), Some(v)) => (q, k, v),
-                    _ => candle_core::bail!("the fused q, k, v product has 3 parts"),
+        let fast = cfg!(target_arch = "wasm32") && !mode.is_train() && on_cpu_f32(xs);
+        let ctx = match (&self.qkv, fast && packed.is_none()) {
+            // The fused product's q, k and v read in place.
+            (Qkv::Fused(f), true) => {
+                let (ys, _) = f.products(xs)?;
+                lap("qkv_linear");
+                self.fast_attention(&ys, xs.dims3()?, bias)?
+            }
+            _ => None,
+        };
+        let ctx = match ctx {
+            Some(ctx) => ctx,
+            None => {
+                let (q, k, v) = match &self.qkv {
+                    Qkv::Fused(f) => {
+                        let mut qkv = f.forward_parts(xs)?.into_iter();
+                        match (qkv.next(), qkv.next(), qkv.next()) {
+                            (Some(q), Some(k), Some(v)) => (q, k, v),
+                            _ => candle_core::bail!("the fused q, k, v product has 3 parts"),
+                        }
+                    }
+                    Qkv::Separate { q, k, v } => (q.forward(xs)?, k.forward(xs)?, v.forward(xs)?),
+                };
+                lap("qkv_linear");
+                let (q, k, v) = match packed {
+                    Some(p) => (p.unpack(&q)?, p.unpack(&k)?, p.unpack(&v)?),
+                    None => (q, k, v),
+                };
+                lap("packing");
+                let ctx = if fast {
+                    let qkv = Tensor::cat(&[&q, &k, &v], D::Minus1)?;
+                    self.fast_attention(&qkv.flatten_all()?.to_vec1()?, q.dims3()?, bias)?
+                } else {
+                    None
+                };
+                let ctx = match ctx {
+                    Some(ctx) => ctx,
+                    None => self.attention(q, k, v, bias, c, mode)?,
+                };
+                match packed {
+                    Some(p) => p.pack(&ctx)?,
+                    None => ctx,
                 }
             }
-            Qkv::Separate { q, k, v } => (q.forward(xs)?, k.forward(xs)?, v.forward(xs)?),
-        };
-        lap("qkv_linear");
-        let (q, k, v) = match packed {
-            Some(p) => (p.unpack(&q)?, p.unpack(&k)?, p.unpack(&v)?),
-            None => (q, k, v),
         };
         lap("packing");
+        let out = self.out.forward(&ctx)?;
+        lap("out_linear");
+        Ok(out)
+    }
+
+    /// In the browser, at inference: [`crate::attention`]'s heads in one
+    /// pass over `qkv` (`[B, T, 3 · dim]`: q, k and v side by side, as the
+    /// fused product gives them), `[B, T, dim]` context; none where it
+    /// does not apply.
+    fn fast_attention(
+        &self,
+        qkv: &[f32],
+        (b, t, dim): (usize, usize, usize),
+        bias: Option<&Tensor>,
+    ) -> Result<Option<Tensor>> {
+        if qkv.len() != b * t * 3 * dim {
+            candle_core::bail!("q, k, v of {} values for {b} × {t} × 3 × {dim}", qkv.len())
+        }
+        let bias = bias
+            .map(|b| b.flatten_all()?.to_vec1::<f32>())
+            .transpose()?;
+        let x = crate::attention::Qkv {
+            q: qkv,
+            k: qkv.get(dim..).unwrap_or_default(),
+            v: qkv.get(2 * dim..).unwrap_or_default(),
+            stride: 3 * dim,
+            dim,
+        };
+        let mut ctx = vec![0f32; b * t * dim];
+        if !crate::attention::attention(x, b, t, self.heads, bias.as_deref(), &mut ctx) {
+            return Ok(None);
+        }
+        Ok(Some(Tensor::from_vec(ctx, (b, t, dim), &Device::Cpu)?))
+    }
+
+    /// Attention with candle's ops: `[B, T, dim]` context.
+    fn attention(
+        &self,
+        q: Tensor,
+        k: Tensor,
+        v: Tensor,
+        bias: Option<&Tensor>,
+        c: &Config,
+        mode: Mode,
+    ) -> Result<Tensor> {
         let (b, t, dim) = q.dims3()?;
         let hd = dim / self.heads;
         let split = |x: Tensor| {
@@ -802,14 +905,7 @@ impl Attention {
         lap("pv_matmul");
         let ctx = ctx.transpose(1, 2)?.reshape((b, t, dim))?;
         lap("merge_heads");
-        let ctx = match packed {
-            Some(p) => p.pack(&ctx)?,
-            None => ctx,
-        };
-        lap("packing");
-        let out = self.out.forward(&ctx)?;
-        lap("out_linear");
-        Ok(out)
+        Ok(ctx)
     }
 }
 
@@ -843,6 +939,23 @@ impl Block {
         let sa = self.attention.forward(xs, bias, packed, c, mode)?;
         let xs = self.sa_norm.forward_residual(&sa, xs, mode)?;
         lap("residual_layernorm");
+        if let (Linear::Int8(lin1), Linear::Int8(lin2), false) =
+            (&self.lin1, &self.lin2, mode.is_train())
+        {
+            // Int8 inference: GELU and the residual layer norm on the
+            // products' own buffers (no tensor copies between them).
+            let (mut h, dims) = lin1.products(&xs)?;
+            lap("ffn_lin1");
+            fastmath::gelu_in_place(&mut h);
+            lap("gelu");
+            let h = Tensor::from_vec(h, dims, xs.device())?;
+            let (mut ff, dims) = lin2.products(&h)?;
+            lap("ffn_lin2");
+            self.out_norm.residual_in_place(&mut ff, &xs)?;
+            let out = Tensor::from_vec(ff, dims, xs.device())?;
+            lap("residual_layernorm");
+            return Ok(out);
+        }
         let h = self.lin1.forward(&xs)?;
         lap("ffn_lin1");
         let h = gelu(&h, mode)?;
