@@ -59,7 +59,7 @@ pub fn attention(
         return true;
     }
     let d = dim / heads;
-    if dim == 0 || dim % heads != 0 || d % C != 0 {
+    if dim == 0 || !dim.is_multiple_of(heads) || !d.is_multiple_of(C) {
         return false;
     }
     assert!(x.stride >= dim, "rows of {dim} values, {} apart", x.stride);

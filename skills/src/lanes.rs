@@ -191,6 +191,8 @@ mod imp {
 /// `eˣ` for `x ≤ 0` ([`crate::fastmath::exp`]'s Cephes polynomial, with
 /// multiply-adds): inputs below −87.3 give e^−87.3 (≈ 10⁻³⁸, where the
 /// scalar one gives 0; nothing in a softmax row), NaN gives NaN.
+// The constants as `fastmath` writes them (Cephes' digits).
+#[allow(clippy::excessive_precision)]
 #[inline(always)]
 pub fn exp_le0(x: F4) -> F4 {
     const SHIFT: f32 = 12_582_912.0;
@@ -215,6 +217,8 @@ pub fn exp_le0(x: F4) -> F4 {
 
 /// Exact (erf) GELU of four values: [`crate::fastmath::erf`]'s rational
 /// approximation with multiply-adds, `x/2 + x/2 · erf(x/√2)`.
+// The constants as `fastmath` writes them (Eigen's digits).
+#[allow(clippy::excessive_precision)]
 #[inline(always)]
 pub fn gelu(x: F4) -> F4 {
     let z = mul(x, splat(std::f32::consts::FRAC_1_SQRT_2));
