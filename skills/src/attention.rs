@@ -39,6 +39,12 @@ pub struct Qkv<'a> {
     pub dim: usize,
 }
 
+/// Whether [`attention`] tiles `heads` heads of a `dim`-wide model: a head
+/// width that is a multiple of 8.
+pub fn tiles(dim: usize, heads: usize) -> bool {
+    heads > 0 && dim.is_multiple_of(heads) && (dim / heads).is_multiple_of(C)
+}
+
 /// `out[b, i, h·d..(h+1)·d] = softmax(q_h k_hᵀ / √d + bias[b]) v_h` for
 /// `b < B`, `i < T`, every head `h` (`d = dim / heads`), `out` row-major
 /// `[B, T, dim]`; `bias` (none: no padding) holds one row of `T` values
@@ -58,8 +64,7 @@ pub fn attention(
     if n == 0 || heads == 0 {
         return true;
     }
-    let d = dim / heads;
-    if dim == 0 || !dim.is_multiple_of(heads) || !d.is_multiple_of(C) {
+    if dim == 0 || !tiles(dim, heads) {
         return false;
     }
     assert!(x.stride >= dim, "rows of {dim} values, {} apart", x.stride);
@@ -243,8 +248,10 @@ unsafe fn context_tile<const N: usize>(
 
 /// One row of scores (`t` of its values, plus `bias` when some keys are
 /// padding; the rest up to its length, a multiple of 4, is ignored)
-/// replaced by `e^(x − max)`, with its padding columns 0; returns 1 / their
-/// sum, which [`context_tile`] applies.
+/// replaced by `e^(x − max)` (padding keys and the columns past `t` get
+/// e^−87.3 ≈ 10⁻³⁸, nothing next to the row's largest, which gives 1);
+/// returns 1 / their sum, which [`context_tile`] applies: NaN when a score
+/// is NaN or infinite, so that the row's context is NaN, as candle's.
 #[inline(always)]
 fn softmax_unscaled(row: &mut [f32], t: usize, bias: Option<&[f32]>) -> f32 {
     if let Some(bias) = bias {
@@ -252,13 +259,20 @@ fn softmax_unscaled(row: &mut [f32], t: usize, bias: Option<&[f32]>) -> f32 {
             *x += b;
         }
     }
-    // Past t: a score whose e^(x − max) is 0.
+    // Past t: a score whose e^(x − max) is nothing.
     row[t..].fill(f32::MIN);
-    // A NaN score is skipped here and gives NaN below.
-    let mut m = lanes::splat(f32::MIN);
+    // `lanes::max` does not say what NaN gives (in the relaxed SIMD build
+    // it is `f32x4.relaxed_max`), so x − x (NaN for NaN and ±∞, else 0)
+    // is summed on the side.
+    let (mut m, mut bad) = (lanes::splat(f32::MIN), lanes::zero());
     for c in row.chunks_exact(4) {
         // SAFETY: c holds 4 values.
-        m = lanes::max(m, unsafe { lanes::load(c.as_ptr()) });
+        let x = unsafe { lanes::load(c.as_ptr()) };
+        m = lanes::max(m, x);
+        bad = lanes::add(bad, lanes::sub(x, x));
+    }
+    if lanes::hsum(bad).is_nan() {
+        return f32::NAN;
     }
     let max = lanes::splat(lanes::hmax(m));
     let mut sum = lanes::zero();
@@ -355,6 +369,8 @@ mod tests {
             (2, 13, 4, 64),
             (3, 8, 2, 8),
             (1, 37, 6, 32),
+            (1, 6, 2, 8),
+            (2, 14, 3, 16),
         ] {
             let n = b * t * heads * d;
             let (q, k, v) = (
@@ -425,6 +441,37 @@ mod tests {
         assert!(lanes::to_array(lanes::exp_le0(lanes::splat(f32::NAN)))[0].is_nan());
         assert!(lanes::to_array(lanes::exp_le0(lanes::splat(-1e30)))[0] < 1e-37);
         assert_eq!(lanes::to_array(lanes::exp_le0(lanes::splat(0.0)))[0], 1.0);
+    }
+
+    #[test]
+    fn a_nan_query_gives_its_row_nan_and_leaves_the_others() {
+        let (t, heads, d) = (5, 2, 8);
+        let mut seed = 3;
+        let n = t * heads * d;
+        let (mut q, k, v) = (
+            values(n, &mut seed),
+            values(n, &mut seed),
+            values(n, &mut seed),
+        );
+        q[2 * heads * d + 1] = f32::NAN; // row 2, head 0
+        let dim = heads * d;
+        let mut got = vec![0f32; n];
+        let x = Qkv {
+            q: &q,
+            k: &k,
+            v: &v,
+            stride: dim,
+            dim,
+        };
+        assert!(attention(x, 1, t, heads, None, &mut got));
+        for (i, row) in got.chunks_exact(dim).enumerate() {
+            assert_eq!(
+                row[..d].iter().all(|x| x.is_nan()),
+                i == 2,
+                "row {i} head 0"
+            );
+            assert!(row[d..].iter().all(|x| x.is_finite()), "row {i} head 1");
+        }
     }
 
     #[test]

@@ -50,14 +50,16 @@ mod imp {
     pub fn sub(a: F4, b: F4) -> F4 {
         f32x4_sub(a, b)
     }
-    /// `b` where `a < b`, else `a` (NaN in `a` kept, in `b` skipped):
+    /// `b` where `a < b`, else `a`, for numbers (what NaN gives is not
+    /// said: in the relaxed SIMD build LLVM emits `f32x4.relaxed_max`):
     /// `f32x4.pmax`, one `maxps`, where `f32x4.max` (NaN and ±0 rules) is
     /// several instructions.
     #[inline(always)]
     pub fn max(a: F4, b: F4) -> F4 {
         f32x4_pmax(a, b)
     }
-    /// `b` where `b < a`, else `a`: `f32x4.pmin`, one `minps`.
+    /// `b` where `b < a`, else `a`, for numbers (NaN: as [`max`]):
+    /// `f32x4.pmin`, one `minps`.
     #[inline(always)]
     pub fn min(a: F4, b: F4) -> F4 {
         f32x4_pmin(a, b)
@@ -190,7 +192,9 @@ mod imp {
 
 /// `eˣ` for `x ≤ 0` ([`crate::fastmath::exp`]'s Cephes polynomial, with
 /// multiply-adds): inputs below −87.3 give e^−87.3 (≈ 10⁻³⁸, where the
-/// scalar one gives 0; nothing in a softmax row), NaN gives NaN.
+/// scalar one gives 0; nothing in a softmax row). NaN gives NaN natively
+/// and in the SIMD128 build, not always in the relaxed one (see [`max`]):
+/// callers that must keep NaN check for it.
 // The constants as `fastmath` writes them (Cephes' digits).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]

@@ -774,7 +774,10 @@ impl Attention {
         c: &Config,
         mode: Mode,
     ) -> Result<Tensor> {
-        let fast = cfg!(target_arch = "wasm32") && !mode.is_train() && on_cpu_f32(xs);
+        let fast = cfg!(target_arch = "wasm32")
+            && !mode.is_train()
+            && on_cpu_f32(xs)
+            && crate::attention::tiles(xs.dim(D::Minus1)?, self.heads);
         let ctx = match (&self.qkv, fast && packed.is_none()) {
             // The fused product's q, k and v read in place.
             (Qkv::Fused(f), true) => {

@@ -244,6 +244,25 @@ fn attention_matches_plain_loops_in_the_browser() {
             }
         }
     }
+    // A NaN query makes its own row of its head NaN (the relaxed build's
+    // max does not say what NaN gives; the softmax checks), no other.
+    let (t, heads, d) = (6, 2, 8);
+    let dim = heads * d;
+    let (mut q, k, v) = (values(t * dim), values(t * dim), values(t * dim));
+    q[3 * dim] = f32::NAN;
+    let mut got = vec![0f32; t * dim];
+    let x = Qkv {
+        q: &q,
+        k: &k,
+        v: &v,
+        stride: dim,
+        dim,
+    };
+    assert!(attention(x, 1, t, heads, None, &mut got));
+    for (i, row) in got.chunks_exact(dim).enumerate() {
+        assert_eq!(row[..d].iter().all(|x| x.is_nan()), i == 3, "row {i}");
+        assert!(row[d..].iter().all(|x| x.is_finite()), "row {i}, head 1");
+    }
 }
 
 fn exact_products() {
