@@ -631,6 +631,23 @@ fn on_cpu_f32(xs: &Tensor) -> bool {
     xs.device().is_cpu() && xs.dtype() == DType::F32
 }
 
+thread_local! {
+    static BROWSER_ATTENTION_NATIVELY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether inference takes [`crate::attention`]'s path: in the browser, and
+/// natively on threads that asked for it ([`use_browser_attention`]).
+fn browser_attention() -> bool {
+    cfg!(target_arch = "wasm32") || BROWSER_ATTENTION_NATIVELY.get()
+}
+
+/// For tests: this thread's inference takes the browser's attention path
+/// natively too (`true`), or candle's again (`false`; the default).
+#[doc(hidden)]
+pub fn use_browser_attention(on: bool) {
+    BROWSER_ATTENTION_NATIVELY.set(on)
+}
+
 /// `f` of `xs`'s values in row-major order: borrowed from its CPU storage
 /// where they lie there in order (no copy), else a copy.
 fn with_f32<R>(xs: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
@@ -774,7 +791,7 @@ impl Attention {
         c: &Config,
         mode: Mode,
     ) -> Result<Tensor> {
-        let fast = cfg!(target_arch = "wasm32")
+        let fast = browser_attention()
             && !mode.is_train()
             && on_cpu_f32(xs)
             && crate::attention::tiles(xs.dim(D::Minus1)?, self.heads);
@@ -1328,6 +1345,33 @@ mod tests {
             .to_scalar()
             .unwrap();
         assert!(d < 1e-5, "max |train - infer| = {d}");
+    }
+
+    #[test]
+    fn the_browsers_attention_path_computes_candles_function() {
+        // F32 compute (separate q, k, v): a padded batch of two sentences
+        // (packed rows, unpacked for attention) and each sentence alone.
+        let (_, tagger, batch, _) = setup(Head::Crf, 0.0);
+        let pieces = WordPieces::from_json(TOKENIZER, 32).unwrap();
+        let alone = pieces.encode(&["we", "use", "docker"]).unwrap();
+        let alone = pieces.batch(&[&alone], &Device::Cpu).unwrap();
+        for batch in [&batch, &alone] {
+            let candle = tagger.word_emissions(batch, Mode::Infer).unwrap();
+            use_browser_attention(true);
+            let fast = tagger.word_emissions(batch, Mode::Infer);
+            use_browser_attention(false);
+            let d: f32 = (candle - fast.unwrap())
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar()
+                .unwrap();
+            assert!(d < 1e-5, "max |candle - browser attention| = {d}");
+        }
     }
 
     #[test]

@@ -46,3 +46,17 @@ fn the_shipped_bundle_gives_the_recorded_answer() {
     let worst = assert_same_answer(&got, &expected);
     eprintln!("max |Δ emission| against the recording: {worst:e}");
 }
+
+/// The browser's attention path (`skills::attention`, which the model takes
+/// in wasm), run natively: the same recorded answer, within the tolerances
+/// between builds. The highlighter's batches of sentences take its padded
+/// (packed) branch, the first sentence's emissions its in-place one.
+#[test]
+fn the_browsers_attention_path_gives_the_recorded_answer_natively() {
+    let expected: Answer = serde_json::from_str(SHIPPED_ANSWER).expect("the recording parses");
+    skills::model::use_browser_attention(true);
+    let got = answer(SHIPPED, TEXT);
+    skills::model::use_browser_attention(false);
+    let worst = assert_same_answer(&got, &expected);
+    eprintln!("browser attention natively: max |Δ emission| {worst:e}");
+}
