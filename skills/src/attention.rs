@@ -287,9 +287,8 @@ fn softmax_unscaled(row: &mut [f32], t: usize, bias: Option<&[f32]>) -> f32 {
     1.0 / lanes::hsum(sum)
 }
 
-/// The same in plain loops (f64 sums), for tests here and in the browser.
-#[doc(hidden)]
-pub fn reference(
+/// The same in plain loops (f64 sums), for [`check_against_reference`].
+fn reference(
     q: &[f32],
     k: &[f32],
     v: &[f32],
@@ -333,99 +332,146 @@ pub fn reference(
     out
 }
 
+/// Checks [`attention`] against [`reference`] (panics on a difference):
+/// sentence lengths around the 4-row and 8-column tiles, head widths of
+/// 8–64 (MiniLM's 32, distilbert-base's 64), one to three sentences, with
+/// and without padding, q, k, v apart and read in place from a fused
+/// product; and that a NaN query makes its own row of its head NaN, no
+/// other. The native tests run it, and `tests/browser.rs` in both wasm
+/// builds.
+#[doc(hidden)]
+pub fn check_against_reference() {
+    check_tiles();
+    check_nan_row();
+}
+
+fn values(n: usize, seed: &mut u64) -> Vec<f32> {
+    (0..n)
+        .map(|_| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((*seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0
+        })
+        .collect()
+}
+
+fn check(got: &[f32], want: &[f32], what: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+            "{what}: value {i}: {g} vs {w}"
+        );
+    }
+}
+
+fn check_tiles() {
+    let mut seed = 7;
+    // Sentence lengths around the 4-row and 8-column tiles, head widths
+    // of MiniLM (32) and distilbert-base (64), with and without padding.
+    for (b, t, heads, d) in [
+        (1, 1, 2, 8),
+        (1, 3, 3, 16),
+        (1, 9, 12, 32),
+        (2, 13, 4, 64),
+        (3, 8, 2, 8),
+        (1, 37, 6, 32),
+        (1, 6, 2, 8),
+        (2, 14, 3, 16),
+    ] {
+        let n = b * t * heads * d;
+        let (q, k, v) = (
+            values(n, &mut seed),
+            values(n, &mut seed),
+            values(n, &mut seed),
+        );
+        for padded in [false, true] {
+            // The last two keys of every sentence but the first are padding.
+            let bias: Vec<f32> = (0..b * t)
+                .map(|i| {
+                    if i / t > 0 && i % t + 2 >= t && t > 2 {
+                        -1e9
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let bias = padded.then_some(&bias[..]);
+            let want = reference(&q, &k, &v, b, t, heads, bias);
+            let dim = heads * d;
+            let mut got = vec![f32::NAN; n];
+            let x = Qkv {
+                q: &q,
+                k: &k,
+                v: &v,
+                stride: dim,
+                dim,
+            };
+            assert!(attention(x, b, t, heads, bias, &mut got));
+            check(
+                &got,
+                &want,
+                &format!("b {b} t {t} heads {heads} d {d} padded {padded}"),
+            );
+            // The same read in place from a fused [B, T, 3 · dim] product.
+            let fused: Vec<f32> = (0..b * t)
+                .flat_map(|i| [&q, &k, &v].map(|m| &m[i * dim..(i + 1) * dim]).concat())
+                .collect();
+            let x = Qkv {
+                q: &fused,
+                k: &fused[dim..],
+                v: &fused[2 * dim..],
+                stride: 3 * dim,
+                dim,
+            };
+            let mut got = vec![f32::NAN; n];
+            assert!(attention(x, b, t, heads, bias, &mut got));
+            check(
+                &got,
+                &want,
+                &format!("fused, b {b} t {t} heads {heads} d {d} padded {padded}"),
+            );
+        }
+    }
+}
+
+fn check_nan_row() {
+    let (t, heads, d) = (5, 2, 8);
+    let mut seed = 3;
+    let n = t * heads * d;
+    let (mut q, k, v) = (
+        values(n, &mut seed),
+        values(n, &mut seed),
+        values(n, &mut seed),
+    );
+    q[2 * heads * d + 1] = f32::NAN; // row 2, head 0
+    let dim = heads * d;
+    let mut got = vec![0f32; n];
+    let x = Qkv {
+        q: &q,
+        k: &k,
+        v: &v,
+        stride: dim,
+        dim,
+    };
+    assert!(attention(x, 1, t, heads, None, &mut got));
+    for (i, row) in got.chunks_exact(dim).enumerate() {
+        assert_eq!(
+            row[..d].iter().all(|x| x.is_nan()),
+            i == 2,
+            "row {i} head 0"
+        );
+        assert!(row[d..].iter().all(|x| x.is_finite()), "row {i} head 1");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn values(n: usize, seed: &mut u64) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                *seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((*seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0
-            })
-            .collect()
-    }
-
-    fn check(got: &[f32], want: &[f32], what: &str) {
-        for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!(
-                (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
-                "{what}: value {i}: {g} vs {w}"
-            );
-        }
-    }
-
     #[test]
-    fn matches_the_reference_at_every_tile_edge() {
-        let mut seed = 7;
-        // Sentence lengths around the 4-row and 8-column tiles, head widths
-        // of MiniLM (32) and distilbert-base (64), with and without padding.
-        for (b, t, heads, d) in [
-            (1, 1, 2, 8),
-            (1, 3, 3, 16),
-            (1, 9, 12, 32),
-            (2, 13, 4, 64),
-            (3, 8, 2, 8),
-            (1, 37, 6, 32),
-            (1, 6, 2, 8),
-            (2, 14, 3, 16),
-        ] {
-            let n = b * t * heads * d;
-            let (q, k, v) = (
-                values(n, &mut seed),
-                values(n, &mut seed),
-                values(n, &mut seed),
-            );
-            for padded in [false, true] {
-                // The last two keys of every sentence but the first are padding.
-                let bias: Vec<f32> = (0..b * t)
-                    .map(|i| {
-                        if i / t > 0 && i % t + 2 >= t && t > 2 {
-                            -1e9
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect();
-                let bias = padded.then_some(&bias[..]);
-                let want = reference(&q, &k, &v, b, t, heads, bias);
-                let dim = heads * d;
-                let mut got = vec![f32::NAN; n];
-                let x = Qkv {
-                    q: &q,
-                    k: &k,
-                    v: &v,
-                    stride: dim,
-                    dim,
-                };
-                assert!(attention(x, b, t, heads, bias, &mut got));
-                check(
-                    &got,
-                    &want,
-                    &format!("b {b} t {t} heads {heads} d {d} padded {padded}"),
-                );
-                // The same read in place from a fused [B, T, 3 · dim] product.
-                let fused: Vec<f32> = (0..b * t)
-                    .flat_map(|i| [&q, &k, &v].map(|m| &m[i * dim..(i + 1) * dim]).concat())
-                    .collect();
-                let x = Qkv {
-                    q: &fused,
-                    k: &fused[dim..],
-                    v: &fused[2 * dim..],
-                    stride: 3 * dim,
-                    dim,
-                };
-                let mut got = vec![f32::NAN; n];
-                assert!(attention(x, b, t, heads, bias, &mut got));
-                check(
-                    &got,
-                    &want,
-                    &format!("fused, b {b} t {t} heads {heads} d {d} padded {padded}"),
-                );
-            }
-        }
+    fn matches_the_reference_at_every_tile_edge_and_keeps_nan() {
+        check_against_reference();
     }
 
     #[test]
@@ -441,37 +487,6 @@ mod tests {
         assert!(lanes::to_array(lanes::exp_le0(lanes::splat(f32::NAN)))[0].is_nan());
         assert!(lanes::to_array(lanes::exp_le0(lanes::splat(-1e30)))[0] < 1e-37);
         assert_eq!(lanes::to_array(lanes::exp_le0(lanes::splat(0.0)))[0], 1.0);
-    }
-
-    #[test]
-    fn a_nan_query_gives_its_row_nan_and_leaves_the_others() {
-        let (t, heads, d) = (5, 2, 8);
-        let mut seed = 3;
-        let n = t * heads * d;
-        let (mut q, k, v) = (
-            values(n, &mut seed),
-            values(n, &mut seed),
-            values(n, &mut seed),
-        );
-        q[2 * heads * d + 1] = f32::NAN; // row 2, head 0
-        let dim = heads * d;
-        let mut got = vec![0f32; n];
-        let x = Qkv {
-            q: &q,
-            k: &k,
-            v: &v,
-            stride: dim,
-            dim,
-        };
-        assert!(attention(x, 1, t, heads, None, &mut got));
-        for (i, row) in got.chunks_exact(dim).enumerate() {
-            assert_eq!(
-                row[..d].iter().all(|x| x.is_nan()),
-                i == 2,
-                "row {i} head 0"
-            );
-            assert!(row[d..].iter().all(|x| x.is_finite()), "row {i} head 1");
-        }
     }
 
     #[test]

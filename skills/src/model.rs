@@ -1326,15 +1326,8 @@ mod tests {
             .is_some());
     }
 
-    #[test]
-    fn training_kernels_compute_the_inference_function() {
-        let (_, tagger, batch, _) = setup(Head::Linear, 0.0);
-        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
-        let train = tagger
-            .word_emissions(&batch, Mode::Train { rng: &rng })
-            .unwrap();
-        let infer = tagger.word_emissions(&batch, Mode::Infer).unwrap();
-        let d: f32 = (train - infer)
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
             .unwrap()
             .abs()
             .unwrap()
@@ -1343,7 +1336,18 @@ mod tests {
             .max(0)
             .unwrap()
             .to_scalar()
+            .unwrap()
+    }
+
+    #[test]
+    fn training_kernels_compute_the_inference_function() {
+        let (_, tagger, batch, _) = setup(Head::Linear, 0.0);
+        let rng = RefCell::new(ChaCha8Rng::seed_from_u64(1));
+        let train = tagger
+            .word_emissions(&batch, Mode::Train { rng: &rng })
             .unwrap();
+        let infer = tagger.word_emissions(&batch, Mode::Infer).unwrap();
+        let d = max_abs_diff(&train, &infer);
         assert!(d < 1e-5, "max |train - infer| = {d}");
     }
 
@@ -1360,16 +1364,7 @@ mod tests {
             use_browser_attention(true);
             let fast = tagger.word_emissions(batch, Mode::Infer);
             use_browser_attention(false);
-            let d: f32 = (candle - fast.unwrap())
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar()
-                .unwrap();
+            let d = max_abs_diff(&candle, &fast.unwrap());
             assert!(d < 1e-5, "max |candle - browser attention| = {d}");
         }
     }
