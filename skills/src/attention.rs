@@ -86,7 +86,8 @@ pub fn attention(
 fn run(x: Qkv, b: usize, t: usize, heads: usize, bias: Option<&[f32]>, out: &mut [f32]) {
     let (dim, ld) = (x.dim, x.stride);
     let d = dim / heads;
-    let scale = 1.0 / (d as f32).sqrt();
+    // Every score row's scale, one per row of a tile.
+    let scale = [1.0 / (d as f32).sqrt(); R];
     // Keys transposed, `[dim, tp]`: row `h·d + e` holds every key's value
     // `e` of head `h`; the columns past `t` stay 0.
     let tp = t.next_multiple_of(C);
@@ -125,12 +126,13 @@ fn run(x: Qkv, b: usize, t: usize, heads: usize, bias: Option<&[f32]>, out: &mut
                             kt.as_ptr().add(col * tp + j),
                             scores.as_mut_ptr().add(i * tp + j),
                         );
+                        let strides = (ld, tp, tp);
                         if r == R {
-                            scores_tile::<R>(qp, ld, kp, tp, d, scale, sp)
+                            tile::<R>(qp, kp, d, &scale, sp, strides)
                         } else {
                             for x in 0..r {
                                 let (qp, sp) = (qp.add(x * ld), sp.add(x * tp));
-                                scores_tile::<1>(qp, ld, kp, tp, d, scale, sp)
+                                tile::<1>(qp, kp, d, &scale, sp, strides)
                             }
                         }
                     }
@@ -159,11 +161,11 @@ fn run(x: Qkv, b: usize, t: usize, heads: usize, bias: Option<&[f32]>, out: &mut
                         let inv = &inv_sums[i..i + r];
                         let strides = (tp, ld, dim);
                         if r == R {
-                            context_tile::<R>(pp, vp, t, inv, op, strides)
+                            tile::<R>(pp, vp, t, inv, op, strides)
                         } else {
                             for x in 0..r {
                                 let (p, o) = (pp.add(x * tp), op.add(x * dim));
-                                context_tile::<1>(p, vp, t, &inv[x..], o, strides)
+                                tile::<1>(p, vp, t, &inv[x..], o, strides)
                             }
                         }
                     }
@@ -175,73 +177,44 @@ fn run(x: Qkv, b: usize, t: usize, heads: usize, bias: Option<&[f32]>, out: &mut
     }
 }
 
-/// Scores of `N` query rows (`q`, rows `qs` apart) against 8 keys (`kt`:
-/// `d` rows `ts` apart, 8 values each), times `scale`, into `out` (rows
-/// `ts` apart).
+/// `N` rows × 8 columns of a product: `out[r][c] = s[r] · Σ_{j < len}
+/// a[r][j] · b[j][c]`, with `a`'s rows (`len` values each), `b`'s (8
+/// values each) and `out`'s lying `strides` apart. Q·Kᵀ: the queries
+/// times the transposed keys, `s` = 1/√d; P·V: the unnormalised
+/// probabilities times the values, `s` = 1 / each row's sum.
+///
+/// # Safety
+/// `a` holds `N` rows of `len`, `b` `len` rows of 8, `out` `N` rows of 8,
+/// at those strides; `s` holds `N` values.
 #[inline(always)]
-unsafe fn scores_tile<const N: usize>(
-    q: *const f32,
-    qs: usize,
-    kt: *const f32,
-    ts: usize,
-    d: usize,
-    scale: f32,
+unsafe fn tile<const N: usize>(
+    a: *const f32,
+    b: *const f32,
+    len: usize,
+    s: &[f32],
     out: *mut f32,
+    (sa, sb, so): (usize, usize, usize),
 ) {
+    debug_assert!(s.len() >= N, "one scale per row");
     let mut acc = [[lanes::zero(); 2]; N];
-    for e in 0..d {
+    for j in 0..len {
         // SAFETY: the caller's bounds (see `run`).
         unsafe {
-            let k0 = lanes::load(kt.add(e * ts));
-            let k1 = lanes::load(kt.add(e * ts + 4));
+            let b0 = lanes::load(b.add(j * sb));
+            let b1 = lanes::load(b.add(j * sb + 4));
             for (r, acc) in acc.iter_mut().enumerate() {
-                let x = lanes::splat_at(q.add(r * qs + e));
-                acc[0] = lanes::madd(x, k0, acc[0]);
-                acc[1] = lanes::madd(x, k1, acc[1]);
+                let x = lanes::splat_at(a.add(r * sa + j));
+                acc[0] = lanes::madd(x, b0, acc[0]);
+                acc[1] = lanes::madd(x, b1, acc[1]);
             }
         }
     }
-    let s = lanes::splat(scale);
-    for (r, acc) in acc.iter().enumerate() {
+    for (r, (acc, &s)) in acc.iter().zip(s).enumerate() {
+        let s = lanes::splat(s);
         // SAFETY: as above.
         unsafe {
-            lanes::store(out.add(r * ts), lanes::mul(acc[0], s));
-            lanes::store(out.add(r * ts + 4), lanes::mul(acc[1], s));
-        }
-    }
-}
-
-/// `N` rows of unnormalised probabilities (`p`, `t` values each) times 8
-/// columns of the values (`v`, `t` rows), each row times its `inv` (1 /
-/// the row's sum), into `out`; `(p, v, out)`'s rows lie `strides` apart.
-#[inline(always)]
-unsafe fn context_tile<const N: usize>(
-    p: *const f32,
-    v: *const f32,
-    t: usize,
-    inv: &[f32],
-    out: *mut f32,
-    (ps, vs, os): (usize, usize, usize),
-) {
-    let mut acc = [[lanes::zero(); 2]; N];
-    for j in 0..t {
-        // SAFETY: the caller's bounds (see `run`).
-        unsafe {
-            let v0 = lanes::load(v.add(j * vs));
-            let v1 = lanes::load(v.add(j * vs + 4));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let x = lanes::splat_at(p.add(r * ps + j));
-                acc[0] = lanes::madd(x, v0, acc[0]);
-                acc[1] = lanes::madd(x, v1, acc[1]);
-            }
-        }
-    }
-    for (r, (acc, &inv)) in acc.iter().zip(inv).enumerate() {
-        let s = lanes::splat(inv);
-        // SAFETY: as above.
-        unsafe {
-            lanes::store(out.add(r * os), lanes::mul(acc[0], s));
-            lanes::store(out.add(r * os + 4), lanes::mul(acc[1], s));
+            lanes::store(out.add(r * so), lanes::mul(acc[0], s));
+            lanes::store(out.add(r * so + 4), lanes::mul(acc[1], s));
         }
     }
 }
@@ -250,7 +223,7 @@ unsafe fn context_tile<const N: usize>(
 /// padding; the rest up to its length, a multiple of 4, is ignored)
 /// replaced by `e^(x − max)` (padding keys and the columns past `t` get
 /// e^−87.3 ≈ 10⁻³⁸, nothing next to the row's largest, which gives 1);
-/// returns 1 / their sum, which [`context_tile`] applies: NaN when a score
+/// returns 1 / their sum, which the P·V [`tile`] applies: NaN when a score
 /// is NaN or infinite, so that the row's context is NaN, as candle's.
 #[inline(always)]
 fn softmax_unscaled(row: &mut [f32], t: usize, bias: Option<&[f32]>) -> f32 {

@@ -9,34 +9,71 @@
 //! the weights' quantization error. Training keeps candle's differentiable
 //! ops.
 
+/// Cephes' `expf` ([`exp`], and the browser's four-lane
+/// [`crate::lanes::exp_le0`]): ln 2 in two parts, the shift that rounds
+/// `x · log₂e` to an integer (1.5 · 2²³), the inputs' range, and the
+/// polynomial's coefficients, highest degree first.
+pub(crate) const EXP_LN2_HI: f32 = 0.693_359_4;
+pub(crate) const EXP_LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const EXP_SHIFT: f32 = 12_582_912.0;
+pub(crate) const EXP_MIN: f32 = -87.3;
+const EXP_MAX: f32 = 88.3;
+#[allow(clippy::excessive_precision)] // Cephes' digits
+pub(crate) const EXP_POLY: [f32; 6] = [
+    1.987_569_2e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    5.000_000_1e-1,
+];
+
+/// [`erf`]'s rational approximation (Eigen's and XLA's for f32, with the
+/// browser's four-lane [`crate::lanes::gelu`]): the numerator's and the
+/// denominator's coefficients in `x²`, highest degree first.
+#[allow(clippy::excessive_precision)] // Eigen's digits
+pub(crate) const ERF_P: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024_1e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_600e-3,
+    -1.609_603_3e-2,
+];
+pub(crate) const ERF_Q: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_6e-4,
+    -1.682_827e-3,
+    -7.373_329e-3,
+    -1.426_474e-2,
+];
+
 /// `eˣ` (Cephes' `expf`: range reduction by ln 2 in two parts, a degree-5
 /// polynomial, the power of two built in the exponent bits). Inputs below
 /// −87.3 give 0 (within 10⁻³⁸), above 88.3 are clamped; NaN gives NaN.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const C1: f32 = 0.693_359_4;
-    const C2: f32 = -2.121_944_4e-4;
-    // Rounding by adding 1.5 · 2²³ (to nearest, ties to even, exact here:
-    // |x · log₂e| ≤ 128), 2ⁿ from the sum's bits, comparisons rather than
-    // `clamp`: all plain SIMD arithmetic on any target. `round_ties_even` is
-    // one instruction only where the target has it (wasm's f32x4.nearest,
-    // SSE4.1's roundps): on x86-64's baseline it was a libm call per value,
-    // and the saturating `as i32` kept the loop scalar (native softmax
-    // 10 → 2 ns a value).
-    const SHIFT: f32 = 12_582_912.0;
+    // Rounding by adding 1.5 · 2²³ (EXP_SHIFT: to nearest, ties to even,
+    // exact here: |x · log₂e| ≤ 128), 2ⁿ from the sum's bits, comparisons
+    // rather than `clamp`: all plain SIMD arithmetic on any target.
+    // `round_ties_even` is one instruction only where the target has it
+    // (wasm's f32x4.nearest, SSE4.1's roundps): on x86-64's baseline it was
+    // a libm call per value, and the saturating `as i32` kept the loop
+    // scalar (native softmax 10 → 2 ns a value).
     let nan = x.is_nan();
-    let tiny = x < -87.3;
-    let x = if x > 88.3 { 88.3 } else { x };
-    let x = if x < -87.3 { -87.3 } else { x };
-    let t = x * LOG2E + SHIFT;
-    let n = t - SHIFT;
-    let r = x - n * C1 - n * C2;
+    let tiny = x < EXP_MIN;
+    let x = if x > EXP_MAX { EXP_MAX } else { x };
+    let x = if x < EXP_MIN { EXP_MIN } else { x };
+    let t = x * LOG2E + EXP_SHIFT;
+    let n = t - EXP_SHIFT;
+    let r = x - n * EXP_LN2_HI - n * EXP_LN2_LO;
     let r2 = r * r;
-    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
-        * r
-        + 5.000_000_1e-1;
+    let mut p = EXP_POLY[0];
+    for c in &EXP_POLY[1..] {
+        p = p * r + c;
+    }
     let y = p * r2 + r + 1.0;
     // t's bits are 0x4B40_0000 + n.
     let scale = f32::from_bits(t.to_bits().wrapping_sub(0x4B40_0000).wrapping_add(127) << 23);
@@ -57,19 +94,15 @@ pub fn exp(x: f32) -> f32 {
 pub fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let mut p = -2.726_142_3e-10_f32;
-    p = p * x2 + 2.770_681_4e-8;
-    p = p * x2 - 2.101_024_1e-6;
-    p = p * x2 - 5.692_506_4e-5;
-    p = p * x2 - 7.349_906_3e-4;
-    p = p * x2 - 2.954_600e-3;
-    p = p * x2 - 1.609_603_3e-2;
+    let mut p = ERF_P[0];
+    for c in &ERF_P[1..] {
+        p = p * x2 + c;
+    }
     let p = p * x;
-    let mut q = -1.456_607_2e-5_f32;
-    q = q * x2 - 2.133_740_6e-4;
-    q = q * x2 - 1.682_827e-3;
-    q = q * x2 - 7.373_329e-3;
-    q = q * x2 - 1.426_474e-2;
+    let mut q = ERF_Q[0];
+    for c in &ERF_Q[1..] {
+        q = q * x2 + c;
+    }
     p / q
 }
 
@@ -78,11 +111,8 @@ pub fn erf(x: f32) -> f32 {
 /// fused in the relaxed SIMD build).
 pub fn gelu_in_place(xs: &mut [f32]) {
     #[cfg(target_arch = "wasm32")]
-    {
-        gelu_lanes(xs);
-        return;
-    }
-    #[allow(unreachable_code)]
+    gelu_lanes(xs);
+    #[cfg(not(target_arch = "wasm32"))]
     par_rows(xs, 1, |_, part| {
         for v in part.iter_mut() {
             let x = *v;

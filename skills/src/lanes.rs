@@ -195,25 +195,17 @@ mod imp {
 /// scalar one gives 0; nothing in a softmax row). NaN gives NaN natively
 /// and in the SIMD128 build, not always in the relaxed one (see [`max`]):
 /// callers that must keep NaN check for it.
-// The constants as `fastmath` writes them (Cephes' digits).
-#[allow(clippy::excessive_precision)]
 #[inline(always)]
 pub fn exp_le0(x: F4) -> F4 {
-    const SHIFT: f32 = 12_582_912.0;
-    let x = max(x, splat(-87.3));
-    let t = madd(x, splat(std::f32::consts::LOG2_E), splat(SHIFT));
-    let n = sub(t, splat(SHIFT));
-    let r = madd(n, splat(-0.693_359_4), x);
-    let r = madd(n, splat(2.121_944_4e-4), r);
-    let mut p = splat(1.987_569_2e-4);
-    for c in [
-        1.398_199_9e-3,
-        8.333_452e-3,
-        4.166_579_6e-2,
-        1.666_666_5e-1,
-        5.000_000_1e-1,
-    ] {
-        p = madd(p, r, splat(c));
+    use crate::fastmath::{EXP_LN2_HI, EXP_LN2_LO, EXP_MIN, EXP_POLY, EXP_SHIFT};
+    let x = max(x, splat(EXP_MIN));
+    let t = madd(x, splat(std::f32::consts::LOG2_E), splat(EXP_SHIFT));
+    let n = sub(t, splat(EXP_SHIFT));
+    let r = madd(n, splat(-EXP_LN2_HI), x);
+    let r = madd(n, splat(-EXP_LN2_LO), r);
+    let mut p = splat(EXP_POLY[0]);
+    for c in &EXP_POLY[1..] {
+        p = madd(p, r, splat(*c));
     }
     let y = add(madd(p, mul(r, r), r), splat(1.0));
     mul(y, pow2_of_shifted(t))
@@ -221,27 +213,19 @@ pub fn exp_le0(x: F4) -> F4 {
 
 /// Exact (erf) GELU of four values: [`crate::fastmath::erf`]'s rational
 /// approximation with multiply-adds, `x/2 + x/2 · erf(x/√2)`.
-// The constants as `fastmath` writes them (Eigen's digits).
-#[allow(clippy::excessive_precision)]
 #[inline(always)]
 pub fn gelu(x: F4) -> F4 {
+    use crate::fastmath::{ERF_P, ERF_Q};
     let z = mul(x, splat(std::f32::consts::FRAC_1_SQRT_2));
     let z = min(max(z, splat(-4.0)), splat(4.0));
     let z2 = mul(z, z);
-    let mut p = splat(-2.726_142_3e-10);
-    for c in [
-        2.770_681_4e-8,
-        -2.101_024_1e-6,
-        -5.692_506_4e-5,
-        -7.349_906_3e-4,
-        -2.954_600e-3,
-        -1.609_603_3e-2,
-    ] {
-        p = madd(p, z2, splat(c));
+    let mut p = splat(ERF_P[0]);
+    for c in &ERF_P[1..] {
+        p = madd(p, z2, splat(*c));
     }
-    let mut q = splat(-1.456_607_2e-5);
-    for c in [-2.133_740_6e-4, -1.682_827e-3, -7.373_329e-3, -1.426_474e-2] {
-        q = madd(q, z2, splat(c));
+    let mut q = splat(ERF_Q[0]);
+    for c in &ERF_Q[1..] {
+        q = madd(q, z2, splat(*c));
     }
     let erf = div(mul(p, z), q);
     let h = mul(x, splat(0.5));
