@@ -9,7 +9,9 @@
 #                               # their values); report in .cache/bench/smoke/. scripts/test.sh runs it.
 #
 # BENCH_OUT puts the report elsewhere; BENCH_CHECKPOINT and BENCH_DATA (below)
-# the inputs it makes; BENCH_SENTENCES (256) and BENCH_REPEAT (2) size a full run.
+# the inputs it makes; BENCH_TUNED the fine-tuned checkpoint the shipped bundle
+# was quantized from (accuracy part; runs/cont3/best); BENCH_SENTENCES (256) and
+# BENCH_REPEAT (2) size a full run.
 #
 # CPU profiles (tests/bench/profiles.mjs): the browser part runs under each of
 # as-is (the machine as it is) and no-avx-vnni (Chromium with
@@ -58,6 +60,7 @@ done
 B=.cache/bench                       # downloads, exports and builds, shared by both modes
 SHARED=${ROLEMAPPER_SHARED_DATA:-../shared/data}
 CHECKPOINT=${BENCH_CHECKPOINT:-runs/minilm-distilbert}
+TUNED=${BENCH_TUNED:-runs/cont3/best}
 DATA=${BENCH_DATA:-$B/data}
 TARGET=${CARGO_TARGET_DIR:-target}
 VENV=.cache/bench-venv
@@ -333,10 +336,13 @@ if wanted accuracy; then
   for c in f32 quantized int8; do
     step hidden-bundle-$c $NATIVE hidden --bundle $BUNDLE --compute $c --ids $W/ids.json --n $HIDDEN_N --out $W/hidden/bundle-$c.json
   done
-  # The fine-tuned fp32 checkpoint the shipped bundle was quantized from, when present.
+  # The fine-tuned fp32 checkpoint the shipped bundle was quantized from, when present
+  # (BENCH_TUNED; README, issue 16's fourth round: runs/cont3/best).
   rm -f $W/hidden/tuned-fp32.json
-  if [ -f runs/crf-gpu/best/tagger.json ]; then
-    step hidden-tuned $NATIVE hidden --checkpoint runs/crf-gpu/best --ids $W/ids.json --n $HIDDEN_N --out $W/hidden/tuned-fp32.json
+  if [ -f $TUNED/tagger.json ]; then
+    step hidden-tuned $NATIVE hidden --checkpoint $TUNED --ids $W/ids.json --n $HIDDEN_N --out $W/hidden/tuned-fp32.json
+  else
+    log "no fine-tuned checkpoint at $TUNED: the bundle is not compared with it"
   fi
   step verify $PY tests/bench/verify.py $W/ids.json $B/models $W/hidden $R/accuracy.json
 fi

@@ -57,12 +57,23 @@ pub struct EditorState {
     pub over_limit: Memo<Option<usize>>,
     /// The latest answer carried over to the current text.
     pub spans: Memo<Vec<Span>>,
+    /// The skills of the latest answer, in that answer's text (what the
+    /// panels show; [`EditorState::current_skills`] has them in the current
+    /// text).
     pub skills: Memo<Vec<Skill>>,
     /// Whether the highlights are for an older text (an answer is due).
     pub pending: Memo<bool>,
 }
 
 impl EditorState {
+    /// The skills of the highlights as they are on screen now, with their
+    /// occurrences in the current text (selecting and exporting: the
+    /// answer to the latest edit may still be due).
+    pub fn current_skills(&self) -> Vec<Skill> {
+        self.limited
+            .with_untracked(|t| self.spans.with_untracked(|s| skillset::collect(t, s)))
+    }
+
     fn new(editor: Editor, client: Client, initial: String) -> Self {
         let text = RwSignal::new(initial);
         let limited = Memo::new(move |_| text.with(|t| client::limited(t).to_owned()));
@@ -78,7 +89,13 @@ impl EditorState {
             let r = result.get();
             limited.with(|t| marks::carry_over(&r.text, &r.spans, t))
         });
-        let skills = Memo::new(move |_| limited.with(|t| skillset::collect(t, &spans.get())));
+        // From the answer, not from the highlights carried over to each
+        // keystroke's text: those drop the span an edit touches and shift
+        // the offsets after it, so the skills list (and the match) would be
+        // rebuilt twice per keystroke, once for the carried-over spans and
+        // again for the answer a few milliseconds later, flickering a skill
+        // out and back in while the main thread's work slows the worker.
+        let skills = Memo::new(move |_| result.with(|r| skillset::collect(&r.text, &r.spans)));
         let pending = Memo::new(move |_| result.with(|r| limited.with(|t| r.text != *t)));
         Self {
             editor,
@@ -782,22 +799,25 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
 
     let caret_info = move || {
         let c = caret.get()?;
-        let spans = st.spans.get();
-        let span = spans.iter().find(|s| s.start <= c && c <= s.end)?;
-        Some(st.limited.with(|t| describe(t, span)))
+        st.spans.with(|spans| {
+            let span = spans.iter().find(|s| s.start <= c && c <= s.end)?;
+            Some(st.limited.with(|t| describe(t, span)))
+        })
     };
+    // The counts are the latest answer's, as the skills list's are.
     let summary = move || {
-        let skills = st.skills.get();
-        let marks = st.spans.with(Vec::len);
-        let r = app.client.result(editor).get();
-        let timing = if r.sentences > 0 {
-            format!(
-                " · updated in {:.0} ms ({} of {} sentences re-tagged)",
-                r.ms, r.tagged, r.sentences
-            )
-        } else {
-            String::new()
-        };
+        let skills = st.skills.with(Vec::len);
+        let (marks, timing) = app.client.result(editor).with(|r| {
+            let timing = if r.sentences > 0 {
+                format!(
+                    " · updated in {:.0} ms ({} of {} sentences re-tagged)",
+                    r.ms, r.tagged, r.sentences
+                )
+            } else {
+                String::new()
+            };
+            (r.spans.len(), timing)
+        });
         let pending = if st.pending.get() && !st.limited.with(String::is_empty) {
             " · highlighting…"
         } else {
@@ -805,8 +825,8 @@ pub fn EditorPane(editor: Editor) -> impl IntoView {
         };
         format!(
             "{} skill{}, {} highlight{}{timing}{pending}",
-            skills.len(),
-            if skills.len() == 1 { "" } else { "s" },
+            skills,
+            if skills == 1 { "" } else { "s" },
             marks,
             if marks == 1 { "" } else { "s" },
         )
@@ -967,7 +987,7 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
     let cursor = StoredValue::new(std::collections::HashMap::<String, usize>::new());
     let notice = RwSignal::new(String::new());
     let copy = move |_| {
-        let text = skillset::to_text(&st.skills.get_untracked());
+        let text = skillset::to_text(&st.current_skills());
         leptos::task::spawn_local(async move {
             notice.set(match dom::copy(&text).await {
                 Ok(()) => "Copied the list of skills.".into(),
@@ -976,7 +996,7 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
         });
     };
     let save = move |kind: &'static str| {
-        let skills = st.skills.get_untracked();
+        let skills = st.current_skills();
         let (name, mime, body) = match kind {
             "json" => (
                 "skills.json",
@@ -1004,9 +1024,8 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
             roles.with_untracked(|r| {
                 let ranking = (r.text == *text).then_some(&r.ranking);
                 st.spans.with_untracked(|spans| {
-                    st.skills.with_untracked(|skills| {
-                        skillset::report_json(text, spans, skills, ranking)
-                    })
+                    let skills = skillset::collect(text, spans);
+                    skillset::report_json(text, spans, &skills, ranking)
                 })
             })
         });
@@ -1064,11 +1083,12 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
                                         on:click=move |_| {
                                             // The occurrences as they are now: this item is
                                             // kept (keyed) while edits elsewhere move them.
-                                            let Some(occurrences) = st.skills.with_untracked(|s| {
-                                                s.iter()
-                                                    .find(|k| k.key == key)
-                                                    .map(|k| k.occurrences.clone())
-                                            }) else {
+                                            let Some(occurrences) = st
+                                                .current_skills()
+                                                .into_iter()
+                                                .find(|k| k.key == key)
+                                                .map(|k| k.occurrences)
+                                            else {
                                                 return;
                                             };
                                             if occurrences.is_empty() {
@@ -1193,7 +1213,12 @@ pub fn RolesPanel(editor: Editor) -> impl IntoView {
                 .cloned()
         })
     });
-    let stale = move || roles.with(|r| st.limited.with(|t| r.text != *t));
+    // Roles for an older text: `aria-busy` at once; dimmed only once they
+    // have stayed stale for a while (typing pauses ask for them again, and
+    // dimming at every keystroke flickered the list and repainted it twice
+    // per keystroke).
+    let stale = Memo::new(move |_| roles.with(|r| st.limited.with(|t| r.text != *t)));
+    let dim = after_a_while(stale, Duration::from_millis(STALE_DIM_MS));
     view! {
         <section class="roles" aria-labelledby=heading>
             <h2 id=id>"Roles"</h2>
@@ -1222,7 +1247,7 @@ pub fn RolesPanel(editor: Editor) -> impl IntoView {
                 });
                 view! {
                     {field}
-                    <ol class="role-list" class:stale=stale>
+                    <ol class="role-list" class:stale=move || dim.get() aria-busy=move || stale.get().to_string()>
                         {r
                             .ranking
                             .roles
@@ -1284,6 +1309,32 @@ pub fn RolesPanel(editor: Editor) -> impl IntoView {
             <RoleCredits/>
         </section>
     }
+}
+
+/// How long roles may be stale before the list is dimmed.
+const STALE_DIM_MS: u64 = 400;
+
+/// `condition`, but true only once it has held for `delay` (false at once).
+fn after_a_while(condition: Memo<bool>, delay: Duration) -> ReadSignal<bool> {
+    let (out, set_out) = signal(false);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        if let Some(h) = timer.get_value() {
+            h.clear();
+        }
+        timer.set_value(None);
+        if condition.get() {
+            let fire = move || {
+                if condition.get_untracked() {
+                    set_out.set(true);
+                }
+            };
+            timer.set_value(set_timeout_with_handle(fire, delay).ok());
+        } else if out.get_untracked() {
+            set_out.set(false);
+        }
+    });
+    out
 }
 
 /// Match mode: the job post's own role, and the CV's fit to it.

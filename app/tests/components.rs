@@ -2,9 +2,9 @@
 //! would, and compare the DOM (`wasm-pack test --headless --chrome app`).
 #![cfg(target_arch = "wasm32")]
 
-use app::client::{Client, Editor, Tagged};
+use app::client::{Client, Editor, Roles, RolesData, Tagged};
 use app::protocol::Span;
-use app::{AppState, EditorPane, MatchPanel, Mode, SkillsPanel};
+use app::{AppState, EditorPane, MatchPanel, Mode, RolesPanel, SkillsPanel};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -16,15 +16,20 @@ fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-/// Lets effects and rendering run.
-async fn tick() {
+/// Waits `ms` milliseconds.
+async fn sleep(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window()
             .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
             .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+/// Lets effects and rendering run.
+async fn tick() {
+    sleep(20).await;
 }
 
 /// The UTF-16 span of the `nth` occurrence of `phrase`.
@@ -152,8 +157,9 @@ async fn typing_keeps_highlights_that_the_edit_does_not_touch() {
     assert!(root.text_content().unwrap().contains("highlighting…"));
 }
 
-#[wasm_bindgen_test]
-async fn the_skills_panel_counts_and_selects_occurrences() {
+/// An editor and its skills panel, answered: "Python, SQL and python
+/// again" with both Pythons linked to one skill.
+async fn skills_panel_with_python_twice() -> (AppState, web_sys::Element) {
     let text = "Python, SQL and python again";
     let (app, root) = mount(text, || {
         view! {
@@ -178,6 +184,12 @@ async fn the_skills_panel_counts_and_selects_occurrences() {
         ],
     );
     tick().await;
+    (app, root)
+}
+
+#[wasm_bindgen_test]
+async fn the_skills_panel_counts_and_selects_occurrences() {
+    let (_app, root) = skills_panel_with_python_twice().await;
     let buttons = root.query_selector_all(".skill-list .skill").unwrap();
     assert_eq!(buttons.length(), 2);
     let python: HtmlElement = buttons.get(0).unwrap().unchecked_into();
@@ -201,6 +213,61 @@ async fn the_skills_panel_counts_and_selects_occurrences() {
         document().active_element().unwrap(),
         ta.unchecked_into::<web_sys::Element>()
     );
+}
+
+#[wasm_bindgen_test]
+async fn the_skills_list_follows_answers_and_selects_in_the_current_text() {
+    let (app, root) = skills_panel_with_python_twice().await;
+    let first = || -> HtmlElement {
+        root.query_selector(".skill-list .skill")
+            .unwrap()
+            .unwrap()
+            .unchecked_into()
+    };
+    let python = first();
+    assert_eq!(python.text_content().unwrap(), "Python×2");
+    // An edit that joins a word to the first "Python": its highlight goes
+    // at once (carried over), the skills list stays the answer's (the same
+    // buttons, not rebuilt) until the next answer.
+    let ta = textarea(&root);
+    let edited = "I use Pythonic, SQL and python again";
+    ta.set_value(edited);
+    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    assert_eq!(root.query_selector_all("mark").unwrap().length(), 2);
+    assert!(first().is_same_node(Some(&python)));
+    assert_eq!(python.text_content().unwrap(), "Python×2");
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("2 skills, 3 highlights"));
+    // Selecting goes to the occurrences in the text as it is now: the
+    // "python" that is still highlighted, 8 units further on.
+    python.click();
+    assert_eq!(
+        (ta.selection_start().unwrap(), ta.selection_end().unwrap()),
+        (Some(24), Some(30))
+    );
+    // The answer to the edit updates the list.
+    answer(
+        &app,
+        Editor::Cv,
+        edited,
+        vec![span(edited, "SQL", None), span(edited, "python", None)],
+    );
+    tick().await;
+    let names: Vec<String> = {
+        let list = root.query_selector_all(".skill-list .skill").unwrap();
+        (0..list.length())
+            .map(|i| list.get(i).unwrap().text_content().unwrap())
+            .collect()
+    };
+    assert_eq!(names, ["SQL", "python"]);
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("2 skills, 2 highlights"));
 }
 
 #[wasm_bindgen_test]
@@ -301,4 +368,65 @@ async fn a_text_over_the_limit_is_highlighted_up_to_it_and_says_so() {
     );
     let backdrop = root.query_selector(".backdrop").unwrap().unwrap();
     assert!(backdrop.text_content().unwrap().chars().count() <= app::MAX_CHARS + 1);
+}
+
+#[wasm_bindgen_test]
+async fn stale_roles_are_busy_at_once_and_dimmed_only_after_a_while() {
+    let text = "Python and SQL";
+    let (app, root) = mount(text, || {
+        view! {
+            <EditorPane editor=Editor::Cv/>
+            <RolesPanel editor=Editor::Cv/>
+        }
+    });
+    app.client
+        .roles_data
+        .set(RolesData::Ready { credits: vec![] });
+    let ranking: skills::roles::Ranking = serde_json::from_value(serde_json::json!({
+        "field": null,
+        "fields": [],
+        "roles": [{"uri": "http://data.europa.eu/esco/occupation/x", "title": "Data engineer",
+                   "isco": "2511", "score": 0.5, "matched": ["Python"], "missing": ["SQL"]}],
+    }))
+    .unwrap();
+    let roles_for = |text: &str| Roles {
+        text: text.to_owned(),
+        ranking: ranking.clone(),
+        fit: None,
+        ms: 1.0,
+    };
+    app.client.roles(Editor::Cv).set(roles_for(text));
+    tick().await;
+    let list = || root.query_selector(".role-list").unwrap().unwrap();
+    assert_eq!(list().get_attribute("aria-busy").as_deref(), Some("false"));
+    assert!(!list().class_list().contains("stale"));
+    // A keystroke: busy at once, not dimmed (its roles are usually back
+    // within a few frames) ...
+    let ta = textarea(&root);
+    ta.set_value("Python and SQL.");
+    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    assert_eq!(list().get_attribute("aria-busy").as_deref(), Some("true"));
+    assert!(!list().class_list().contains("stale"));
+    // ... dimmed once they stay stale ...
+    sleep(500).await;
+    assert!(list().class_list().contains("stale"));
+    // ... and back at once with the roles of the text.
+    app.client
+        .roles(Editor::Cv)
+        .set(roles_for("Python and SQL."));
+    tick().await;
+    assert_eq!(list().get_attribute("aria-busy").as_deref(), Some("false"));
+    assert!(!list().class_list().contains("stale"));
+    // Roles that come back before the delay never dim the list.
+    ta.set_value("Python and SQL!");
+    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    app.client
+        .roles(Editor::Cv)
+        .set(roles_for("Python and SQL!"));
+    sleep(500).await;
+    assert!(!list().class_list().contains("stale"));
 }

@@ -15,7 +15,7 @@ use crate::offsets::OffsetMap;
 use crate::style::{Style, StyleChoice};
 use crate::text::SentenceSplitter;
 use crate::words::{join, words};
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 use serde::Serialize;
 use std::ops::Range;
 
@@ -89,6 +89,9 @@ pub struct Highlighter {
     /// Complete skill lists with the lexicon's skills ([`crate::lists`];
     /// needs the linker). On by default.
     pub complete_lists: bool,
+    /// Added to each word's `O` score before decoding (positive: fewer and
+    /// shorter spans); 0 by default. For tuning a decoding bias on dev data.
+    pub o_bias: f32,
 }
 
 /// A window of words to tag: (sentence's word byte ranges, range of words).
@@ -107,6 +110,7 @@ impl Highlighter {
             splitter: SentenceSplitter::new(),
             batch_size: 16,
             complete_lists: true,
+            o_bias: 0.0,
         }
     }
 
@@ -117,6 +121,7 @@ impl Highlighter {
             device: &self.device,
             batch_size: self.batch_size,
             marker: style_marker(&self.tagger, &self.pieces, style),
+            o_bias: self.o_bias,
         }
     }
 
@@ -248,6 +253,9 @@ pub struct Engine<'a> {
     pub batch_size: usize,
     /// The style marker put after `[CLS]` (see [`style_marker`]).
     pub marker: Option<u32>,
+    /// Added to each word's `O` score before decoding (see
+    /// [`Highlighter::o_bias`]); the probabilities stay the model's.
+    pub o_bias: f32,
 }
 
 /// The vocabulary id of `tagger`'s marker for `style`: `None` for no style,
@@ -344,7 +352,15 @@ impl Engine<'_> {
             let emissions = self.tagger.word_emissions(&batch, Mode::Infer)?;
             crate::profile::lap("word_emissions");
             let lengths: Vec<usize> = compact.iter().map(|e| e.first.len()).collect();
-            let decoded = self.tagger.decode(&emissions, &lengths)?;
+            let decoded = if self.o_bias == 0.0 {
+                self.tagger.decode(&emissions, &lengths)?
+            } else {
+                let mut bias = vec![0f32; emissions.dim(candle_core::D::Minus1)?];
+                bias[Tag::O.index()] = self.o_bias;
+                let bias = Tensor::new(bias.as_slice(), emissions.device())?;
+                self.tagger
+                    .decode(&emissions.broadcast_add(&bias)?, &lengths)?
+            };
             crate::profile::lap("decode");
             let probs: Vec<Vec<Vec<f32>>> = Tagger::probabilities(&emissions)?.to_vec3()?;
             crate::profile::lap("probabilities");
@@ -416,6 +432,19 @@ mod tests {
         )
         .unwrap();
         Highlighter::new(tagger, pieces, None, Device::Cpu)
+    }
+
+    #[test]
+    fn the_o_bias_moves_the_decoding() {
+        let mut h = highlighter(false);
+        let ws = ["we", "use", "python", "and", "docker"];
+        let plain = h.tag_words(&ws, None).unwrap();
+        h.o_bias = 1e4;
+        assert_eq!(h.tag_words(&ws, None).unwrap(), [Tag::O; 5]);
+        h.o_bias = -1e4;
+        assert!(h.tag_words(&ws, None).unwrap().iter().all(|&t| t != Tag::O));
+        h.o_bias = 0.0;
+        assert_eq!(h.tag_words(&ws, None).unwrap(), plain);
     }
 
     #[test]

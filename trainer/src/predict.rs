@@ -75,6 +75,7 @@ pub fn tag_records(
         device,
         batch_size,
         marker: style_marker(tagger, pieces, style),
+        o_bias: 0.0,
     };
     let sentences: Vec<Vec<&str>> = records
         .iter()

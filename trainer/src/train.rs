@@ -50,6 +50,9 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub steps: usize,
     pub lr: f64,
+    /// The tagging head's (classifier and CRF) learning rate is `lr` times this.
+    #[serde(default = "one")]
+    pub head_lr_scale: f64,
     pub warmup: usize,
     pub weight_decay: f64,
     pub clip: f64,
@@ -65,6 +68,10 @@ pub struct TrainConfig {
     /// detector.
     #[serde(default)]
     pub styles: bool,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The marker token of a style in a run with `--styles`: job posts
@@ -549,6 +556,13 @@ pub fn train(
         named_vars(&varmap, cfg.freeze_word_embeddings),
         cfg.weight_decay,
     )?;
+    if cfg.head_lr_scale != 1.0 {
+        let n = opt.scale_head_lr(cfg.head_lr_scale);
+        eprintln!(
+            "head learning rate: {} × {} for {n} tensors",
+            cfg.lr, cfg.head_lr_scale
+        );
+    }
     let mut state = State::default();
     let best_dir = out.join("best");
     if resume && !out.join("latest").exists() {

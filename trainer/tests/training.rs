@@ -40,6 +40,7 @@ fn config(data: &Path, head: Head, steps: usize, eval_every: usize) -> TrainConf
         batch_size: 8,
         steps,
         lr: 3e-3,
+        head_lr_scale: 1.0,
         warmup: 10,
         weight_decay: 0.01,
         clip: 1.0,

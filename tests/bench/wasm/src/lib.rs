@@ -37,7 +37,10 @@ impl Encoder {
         let compute: Compute = compute.parse().map_err(js)?;
         // As the app's worker does before it builds the model.
         skills::int8::choose_kernel(&now);
-        let tagger = Bundle::read(bundle).map_err(js)?.tagger(&Device::Cpu, compute).map_err(js)?;
+        let tagger = Bundle::read(bundle)
+            .map_err(js)?
+            .tagger(&Device::Cpu, compute)
+            .map_err(js)?;
         Ok(Encoder { tagger })
     }
 
@@ -45,8 +48,15 @@ impl Encoder {
     /// returns the first hidden value so that nothing can be skipped.
     pub fn forward(&self, t: usize) -> Result<f32, JsError> {
         let (ids, att) = inputs(t).map_err(js)?;
-        let h = self.tagger.encoder.forward(&ids, &att, Mode::Infer).map_err(js)?;
-        h.flatten_all().and_then(|h| h.get(0)).and_then(|v| v.to_scalar::<f32>()).map_err(js)
+        let h = self
+            .tagger
+            .encoder
+            .forward(&ids, &att, Mode::Infer)
+            .map_err(js)?;
+        h.flatten_all()
+            .and_then(|h| h.get(0))
+            .and_then(|v| v.to_scalar::<f32>())
+            .map_err(js)
     }
 }
 
@@ -153,7 +163,10 @@ impl Keystroke {
     pub fn new(bundle: &[u8]) -> Result<Keystroke, JsError> {
         // As the app's worker does before it builds the model.
         skills::int8::choose_kernel(&now);
-        let h = Bundle::read(bundle).map_err(js)?.into_highlighter(128, Compute::Int8).map_err(js)?;
+        let h = Bundle::read(bundle)
+            .map_err(js)?
+            .into_highlighter(128, Compute::Int8)
+            .map_err(js)?;
         Ok(Keystroke { h })
     }
 
@@ -170,7 +183,11 @@ impl Keystroke {
     pub fn sub_words(&self, text: &str, at: usize) -> Result<usize, JsError> {
         let s = &text[self.sentence(text, at)?];
         let ws = skills::words::words(s);
-        let t = self.h.pieces.encode(&ws.iter().map(|w| &s[w.clone()]).collect::<Vec<_>>()).map_err(js)?;
+        let t = self
+            .h
+            .pieces
+            .encode(&ws.iter().map(|w| &s[w.clone()]).collect::<Vec<_>>())
+            .map_err(js)?;
         Ok(t.ids.len())
     }
 
@@ -179,7 +196,9 @@ impl Keystroke {
         let s = self.sentence(text, at)?;
         // The style the text is read in, as the worker finds it for each edit.
         let style = self.h.style_of(text, StyleChoice::Auto);
-        self.h.highlight_sentences(text, std::slice::from_ref(&s), style).map_err(js)?;
+        self.h
+            .highlight_sentences(text, std::slice::from_ref(&s), style)
+            .map_err(js)?;
         Ok(now() - start)
     }
 
@@ -187,7 +206,8 @@ impl Keystroke {
         let s = self.sentence(text, at)?;
         let (r, ms) = skills::profile::profiled(now, || {
             let style = self.h.style_of(text, StyleChoice::Auto);
-            self.h.highlight_sentences(text, std::slice::from_ref(&s), style)
+            self.h
+                .highlight_sentences(text, std::slice::from_ref(&s), style)
         });
         r.map_err(js)?;
         let mut map = serde_json::Map::new();
