@@ -30,7 +30,7 @@ wasm_target() {
 }
 
 chromium() {
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if ! type -P chromium >/dev/null || ! type -P chromedriver >/dev/null; then
     log "installing Debian's chromium and chromium-driver"
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
@@ -40,7 +40,8 @@ chromium() {
 # Firefox ESR from Debian and geckodriver from crates.io: the browser tests
 # run in Firefox too (wasm-pack test --firefox).
 firefox() {
-  if ! command -v firefox >/dev/null; then
+  # (type -P: the binary, not this function of the same name.)
+  if ! { type -P firefox-esr || type -P firefox; } >/dev/null; then
     log "installing Debian's firefox-esr"
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null

@@ -447,7 +447,14 @@ impl Client {
                         tagged,
                     });
                     self.error.set(None);
-                    self.ask_roles(editor);
+                    // The roles after the frame that shows these highlights:
+                    // asked for now, their answer (and the role list's
+                    // re-render) often came back before that frame and
+                    // delayed it.
+                    let client = *self;
+                    request_animation_frame(move || {
+                        set_timeout(move || client.ask_roles(editor), std::time::Duration::ZERO)
+                    });
                 }
             }
             FromWorker::RolesReady { credits, ms, .. } => {

@@ -24,7 +24,8 @@
 //     open BENCH_STAY_MS (5 s, as a user's session does; see STAY), and
 //     again after a first visit closed at its first highlight; median of 3
 //     each, with the worker's own per-step breakdown (`data-rm-load-steps`).
-// Writes target/e2e-artifacts/bench.json (bench.NAME.json for a profile other
+// RM_DIST=DIR serves another build of the site instead of dist/ (to compare two
+// builds, interleaved). Writes target/e2e-artifacts/bench.json (bench.NAME.json for a profile other
 // than as-is). Never asserts timings.
 import { chromium } from 'playwright-core';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';

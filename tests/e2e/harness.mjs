@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const DIST = path.join(ROOT, 'dist');
+// RM_DIST: serve another build of the site (e.g. to compare two builds).
+export const DIST = process.env.RM_DIST ? path.resolve(process.env.RM_DIST) : path.join(ROOT, 'dist');
 export const OUT = path.join(ROOT, 'target/e2e-artifacts');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Without the network flags Chromium keeps trying hosts it cannot reach.
