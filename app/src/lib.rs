@@ -1023,10 +1023,9 @@ pub fn SkillsPanel(editor: Editor) -> impl IntoView {
         let body = st.limited.with_untracked(|text| {
             roles.with_untracked(|r| {
                 let ranking = (r.text == *text).then_some(&r.ranking);
-                st.spans.with_untracked(|spans| {
-                    let skills = skillset::collect(text, spans);
-                    skillset::report_json(text, spans, &skills, ranking)
-                })
+                let skills = st.current_skills();
+                st.spans
+                    .with_untracked(|spans| skillset::report_json(text, spans, &skills, ranking))
             })
         });
         notice.set(

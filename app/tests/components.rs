@@ -74,6 +74,21 @@ fn textarea(root: &web_sys::Element) -> HtmlTextAreaElement {
         .unchecked_into()
 }
 
+/// Sets the textarea's value and fires its `input` event, as typing does.
+fn type_text(ta: &HtmlTextAreaElement, value: &str) {
+    ta.set_value(value);
+    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// The text of each element under `root` that `selector` matches.
+fn texts(root: &web_sys::Element, selector: &str) -> Vec<String> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .map(|i| list.get(i).unwrap().text_content().unwrap())
+        .collect()
+}
+
 fn answer(app: &AppState, editor: Editor, text: &str, spans: Vec<Span>) {
     app.client.result(editor).set(Tagged {
         text: text.to_owned(),
@@ -139,20 +154,13 @@ async fn typing_keeps_highlights_that_the_edit_does_not_touch() {
     tick().await;
     // The user types in the middle; no answer yet.
     let ta = textarea(&root);
-    ta.set_value("Python and also SQL");
-    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    type_text(&ta, "Python and also SQL");
     tick().await;
     assert_eq!(
         app.editor(Editor::Cv).text.get_untracked(),
         "Python and also SQL"
     );
-    let marks: Vec<String> = {
-        let list = root.query_selector_all("mark").unwrap();
-        (0..list.length())
-            .map(|i| list.get(i).unwrap().text_content().unwrap())
-            .collect()
-    };
+    let marks = texts(&root, "mark");
     assert_eq!(marks, ["Python", "SQL"]);
     assert!(root.text_content().unwrap().contains("highlighting…"));
 }
@@ -231,9 +239,7 @@ async fn the_skills_list_follows_answers_and_selects_in_the_current_text() {
     // buttons, not rebuilt) until the next answer.
     let ta = textarea(&root);
     let edited = "I use Pythonic, SQL and python again";
-    ta.set_value(edited);
-    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    type_text(&ta, edited);
     tick().await;
     assert_eq!(root.query_selector_all("mark").unwrap().length(), 2);
     assert!(first().is_same_node(Some(&python)));
@@ -257,12 +263,7 @@ async fn the_skills_list_follows_answers_and_selects_in_the_current_text() {
         vec![span(edited, "SQL", None), span(edited, "python", None)],
     );
     tick().await;
-    let names: Vec<String> = {
-        let list = root.query_selector_all(".skill-list .skill").unwrap();
-        (0..list.length())
-            .map(|i| list.get(i).unwrap().text_content().unwrap())
-            .collect()
-    };
+    let names = texts(&root, ".skill-list .skill");
     assert_eq!(names, ["SQL", "python"]);
     assert!(root
         .text_content()
@@ -403,9 +404,7 @@ async fn stale_roles_are_busy_at_once_and_dimmed_only_after_a_while() {
     // A keystroke: busy at once, not dimmed (its roles are usually back
     // within a few frames) ...
     let ta = textarea(&root);
-    ta.set_value("Python and SQL.");
-    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    type_text(&ta, "Python and SQL.");
     tick().await;
     assert_eq!(list().get_attribute("aria-busy").as_deref(), Some("true"));
     assert!(!list().class_list().contains("stale"));
@@ -420,9 +419,7 @@ async fn stale_roles_are_busy_at_once_and_dimmed_only_after_a_while() {
     assert_eq!(list().get_attribute("aria-busy").as_deref(), Some("false"));
     assert!(!list().class_list().contains("stale"));
     // Roles that come back before the delay never dim the list.
-    ta.set_value("Python and SQL!");
-    ta.dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    type_text(&ta, "Python and SQL!");
     tick().await;
     app.client
         .roles(Editor::Cv)
