@@ -19,6 +19,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.cache/tools"
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
+# After an install: how long it took (scripts/test.sh sums them per step).
+took() { log "$1 took $((SECONDS - $2)) s"; }
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -32,8 +34,10 @@ wasm_target() {
 chromium() {
   if ! type -P chromium >/dev/null || ! type -P chromedriver >/dev/null; then
     log "installing Debian's chromium and chromium-driver"
+    local t=$SECONDS
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    took chromium $t
   fi
 }
 
@@ -43,14 +47,18 @@ firefox() {
   # (type -P: the binary, not this function of the same name.)
   if ! { type -P firefox-esr || type -P firefox; } >/dev/null; then
     log "installing Debian's firefox-esr"
+    local t=$SECONDS
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null
+    took firefox-esr $t
   fi
   if [ "$(geckodriver --version 2>/dev/null | head -1)" != "geckodriver $GECKODRIVER_VERSION" ]; then
     # A debug build: a WebDriver proxy needs no optimising, and it builds in
     # about a minute instead of four.
     log "installing geckodriver $GECKODRIVER_VERSION (about a minute)"
+    local t=$SECONDS
     cargo install -q --locked --debug geckodriver --version "$GECKODRIVER_VERSION"
+    took geckodriver $t
   fi
 }
 
@@ -64,26 +72,38 @@ wasm_bindgen_cli() {
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
     # Without --locked: the registry lacks the lock file's webpki-roots.
+    local t=$SECONDS
     cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    took wasm-bindgen-cli $t
   fi
 }
 
 wasm_pack() {
   if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
-    log "installing wasm-pack $WASM_PACK_VERSION (about 2 minutes)"
-    cargo install -q --locked wasm-pack --version "$WASM_PACK_VERSION"
+    # A debug build, as geckodriver's: wasm-pack only drives cargo,
+    # wasm-bindgen and the test runner, which do the work.
+    log "installing wasm-pack $WASM_PACK_VERSION (about a minute)"
+    local t=$SECONDS
+    cargo install -q --locked --debug wasm-pack --version "$WASM_PACK_VERSION"
+    took wasm-pack $t
   fi
 }
 
 # trunk and wasm-opt go into .cache/tools (git-ignored), not the system.
 trunk() {
   if [ "$("$TOOLS/bin/trunk" --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
-    log "installing trunk $TRUNK_VERSION into $TOOLS (about 7 minutes)"
+    log "installing trunk $TRUNK_VERSION into $TOOLS (about 3 minutes)"
     # Built under .cache (not /tmp, which may be small) and removed after: ~1 GB.
+    # A debug build: trunk's release profile (fat LTO, one codegen unit) took
+    # 7 minutes of a cold CI run (5 without LTO, 3 in debug), and trunk only
+    # runs cargo, wasm-bindgen and wasm-opt and copies and hashes a few files
+    # (a site build takes the same time with either).
     local build="$ROOT/.cache/trunk-build"
     rm -rf "$build"
-    cargo install -q --locked trunk --version "$TRUNK_VERSION" --root "$TOOLS" --target-dir "$build"
+    local t=$SECONDS
+    cargo install -q --locked --debug trunk --version "$TRUNK_VERSION" --root "$TOOLS" --target-dir "$build"
     rm -rf "$build"
+    took trunk $t
   fi
 }
 
@@ -92,7 +112,9 @@ wasm_opt() {
   if [ "$("$bin" --version 2>/dev/null)" != "wasm-opt version ${BINARYEN_VERSION%%.*} (version_${BINARYEN_VERSION%%.*})" ]; then
     log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into $TOOLS"
     mkdir -p "$TOOLS/binaryen"
+    local t=$SECONDS
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
+    took wasm-opt $t
   fi
 }
 
@@ -101,7 +123,9 @@ e2e_packages() {
   if [ "$(node -p 'require("playwright-core/package.json").version' 2>/dev/null)" \
        != "$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')" ]; then
     log "installing the end-to-end tests' npm packages (npm ci)"
+    local t=$SECONDS
     npm ci --silent --no-audit --no-fund
+    took "npm ci" $t
   fi
 }
 

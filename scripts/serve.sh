@@ -5,7 +5,7 @@
 #   scripts/serve.sh --build    build only (dist/), e.g. for scripts/e2e.sh
 #
 # The first run installs the build tools it lacks into .cache/tools (trunk
-# 0.21.14 with cargo, about 7 minutes; wasm-opt 132 from npm's binaryen) and
+# 0.21.14 with cargo, about 3 minutes; wasm-opt 132 from npm's binaryen) and
 # the test tools from scripts/install-tools.sh (wasm target, wasm-bindgen).
 # dist/ is a static site with relative URLs: copy it under any path.
 set -euo pipefail

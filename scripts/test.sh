@@ -27,11 +27,33 @@ fi
 # CI builds once from a clean clone: incremental caches only cost disk there.
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
+# Each step's wall time, printed as it ends and together at the end (CI keeps a
+# cold run well under 45 minutes; this says where the minutes go).
+TIMES=()
+LAST_STEP="" LAST_START=$SECONDS
+end_step() {
+  if [ -n "$LAST_STEP" ]; then
+    local took=$((SECONDS - LAST_START))
+    TIMES+=("$(printf '%4d:%02d  %s' $((took / 60)) $((took % 60)) "$LAST_STEP")")
+    printf '\033[2m(%s: %d:%02d)\033[0m\n' "$LAST_STEP" $((took / 60)) $((took % 60))
+  fi
+}
+step() {
+  end_step
+  LAST_STEP="$*" LAST_START=$SECONDS
+  printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+summary() {
+  end_step
+  LAST_STEP=""
+  printf '\n\033[1m== wall time per step (total %d:%02d)\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60))
+  printf '%s\n' "${TIMES[@]}"
+}
+
+step "tools (scripts/install-tools.sh test) and the pinned checkpoint"
 scripts/install-tools.sh test
 # The pretrained checkpoint for the conversion parity tests (pinned, hash-checked, cached).
 scripts/fetch-checkpoint.sh >/dev/null
-
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "native tests"
 cargo test --workspace --locked
@@ -92,3 +114,4 @@ fi
 
 step "benchmark smoke run: every part of scripts/bench.sh once on a few inputs (that each measures, never how fast)"
 scripts/bench.sh --smoke
+summary
