@@ -21,6 +21,7 @@ pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
         format: Format::Pdf,
         detail,
     };
+    check_raw_streams(bytes)?;
     let mut doc = match lopdf::Document::load_mem(bytes) {
         Ok(doc) => doc,
         Err(lopdf::Error::Decryption(_)) => return Err(ExtractError::Encrypted),
@@ -57,12 +58,66 @@ pub fn extract(bytes: &[u8]) -> Result<(String, u32), ExtractError> {
 /// (each at most [`crate::MAX_UNPACKED_BYTES`]).
 const MAX_PDF_UNPACKED_BYTES: u64 = 4 * crate::MAX_UNPACKED_BYTES;
 
+/// Refuses a PDF whose Flate streams unpack to more than the bounds before
+/// the reader sees it: `lopdf` unpacks cross-reference streams and object
+/// streams (`/Type /ObjStm`, which hold the file's other objects) whole
+/// while it loads the file, before [`check_streams`] can measure them. Every
+/// `stream` keyword's data that starts as a zlib stream is unpacked here
+/// through a bounded reader and thrown away (a zlib stream ends itself, so
+/// no `/Length` is needed; data that is not one fails at its header).
+/// Encrypted streams are not zlib data until decrypted: [`check_streams`]
+/// measures those after loading, as it does every stream. Not covered: an
+/// encrypted file's object streams, which `lopdf` decrypts and unpacks
+/// while it loads (its load filter is not called for encrypted files).
+fn check_raw_streams(bytes: &[u8]) -> Result<(), ExtractError> {
+    let mut total = 0u64;
+    let mut at = 0;
+    while let Some(found) = crate::find(&bytes[at..], b"stream") {
+        let keyword = at + found;
+        at = keyword + b"stream".len();
+        if bytes[..keyword].ends_with(b"end") {
+            continue;
+        }
+        // The keyword ends its line with CR LF or LF (PDF 32000-1, 7.3.8.1).
+        let data = match &bytes[at..] {
+            [b'\r', b'\n', ..] => at + 2,
+            [b'\n', ..] | [b'\r', ..] => at + 1,
+            _ => continue,
+        };
+        let limit = crate::MAX_UNPACKED_BYTES.min(MAX_PDF_UNPACKED_BYTES - total);
+        let n = unpacked_len(&bytes[data..], limit);
+        if n > limit {
+            return Err(ExtractError::ZipBomb {
+                format: Format::Pdf,
+                member: format!("stream at byte {data}"),
+                limit,
+            });
+        }
+        total += n;
+    }
+    Ok(())
+}
+
+/// How many bytes the zlib stream at the start of `data` unpacks to, read
+/// up to `limit + 1` (so a result over `limit` means "too many"); what it
+/// unpacks to before an error counts, and data that is not zlib gives 0.
+fn unpacked_len(data: &[u8], limit: u64) -> u64 {
+    use std::io::Read;
+    let mut reader = flate2::read::ZlibDecoder::new(data).take(limit + 1);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut n = 0u64;
+    while let Ok(read @ 1..) = reader.read(&mut buf) {
+        n += read as u64;
+    }
+    n
+}
+
 /// Refuses a PDF whose Flate streams unpack to more than the bounds: the
 /// reader would unpack each whole into memory (a few kB can hold
 /// gigabytes). Each stream is unpacked here through a bounded reader and
 /// thrown away; a damaged stream is left to the reader, which reports it.
+/// (Run on the loaded document, so on encrypted files' decrypted streams.)
 fn check_streams(doc: &lopdf::Document) -> Result<(), ExtractError> {
-    use std::io::Read;
     let mut total = 0u64;
     for (id, object) in &doc.objects {
         let lopdf::Object::Stream(stream) = object else {
@@ -77,8 +132,7 @@ fn check_streams(doc: &lopdf::Document) -> Result<(), ExtractError> {
             continue;
         }
         let limit = crate::MAX_UNPACKED_BYTES.min(MAX_PDF_UNPACKED_BYTES - total);
-        let mut unpacked = flate2::read::ZlibDecoder::new(&stream.content[..]).take(limit + 1);
-        let n = std::io::copy(&mut unpacked, &mut std::io::sink()).unwrap_or(0);
+        let n = unpacked_len(&stream.content, limit);
         if n > limit {
             return Err(ExtractError::ZipBomb {
                 format: Format::Pdf,

@@ -257,17 +257,23 @@ fn a_pdf_whose_drawing_draws_itself_is_refused() {
     assert!(e.to_string().contains("nest without end"), "{e}");
 }
 
-#[test]
-fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
-    // 70 MB of spaces in a 70 kB Flate stream, as a page's content.
+/// 70 MB of spaces after `head` in one Flate stream of about 70 kB.
+fn packed_spaces(head: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(head).unwrap();
     let chunk = vec![b' '; 1 << 20];
     for _ in 0..70 {
         z.write_all(&chunk).unwrap();
     }
     let packed = z.finish().unwrap();
     assert!(packed.len() < 200_000);
+    packed
+}
+
+/// A one-page PDF whose page's contents are object 4: a stream of `packed`
+/// with `/Filter /FlateDecode` and `dict`'s other entries.
+fn pdf_with_stream(dict: &str, packed: &[u8]) -> Vec<u8> {
     let head = pdf(&[
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -291,12 +297,12 @@ fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
     offsets.push(bytes.len());
     bytes.extend_from_slice(
         format!(
-            "4 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            "4 0 obj\n<< /Length {} /Filter /FlateDecode {dict} >>\nstream\n",
             packed.len()
         )
         .as_bytes(),
     );
-    bytes.extend_from_slice(&packed);
+    bytes.extend_from_slice(packed);
     bytes.extend_from_slice(b"\nendstream\nendobj\n");
     let xref = bytes.len();
     bytes.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
@@ -306,7 +312,10 @@ fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
     bytes.extend_from_slice(
         format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
     );
-    let e = extract("bomb.pdf", &bytes).unwrap_err();
+    bytes
+}
+
+fn assert_pdf_bomb(e: ExtractError) {
     assert!(
         matches!(
             e,
@@ -321,4 +330,21 @@ fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
         e.to_string().contains("unpacks to more than 64.0 MB"),
         "{e}"
     );
+}
+
+#[test]
+fn a_pdf_stream_that_unpacks_to_gigabytes_is_refused() {
+    // 70 MB of spaces in a 70 kB Flate stream, as a page's content.
+    let bytes = pdf_with_stream("", &packed_spaces(b""));
+    assert_pdf_bomb(extract("bomb.pdf", &bytes).unwrap_err());
+}
+
+#[test]
+fn a_pdf_object_stream_that_unpacks_to_gigabytes_is_refused_before_loading() {
+    // The same in an object stream (one object, `5 0`, then the spaces),
+    // which the PDF reader unpacks whole while it loads the file, before
+    // the loaded file's streams can be measured.
+    let packed = packed_spaces(b"5 0 << /Type /Font >>");
+    let bytes = pdf_with_stream("/Type /ObjStm /N 1 /First 4", &packed);
+    assert_pdf_bomb(extract("objstm-bomb.pdf", &bytes).unwrap_err());
 }
