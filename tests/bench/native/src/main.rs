@@ -30,13 +30,25 @@ fn main() -> Result<()> {
     };
     let mut flags = HashMap::new();
     for pair in args[1..].chunks(2) {
-        let [k, v] = pair else { bail!("flag {pair:?} has no value") };
+        let [k, v] = pair else {
+            bail!("flag {pair:?} has no value")
+        };
         let k = k.strip_prefix("--").context("flags start with --")?;
         flags.insert(k.to_owned(), v.clone());
     }
-    let get = |k: &str| flags.get(k).cloned().with_context(|| format!("--{k} is required"));
+    let get = |k: &str| {
+        flags
+            .get(k)
+            .cloned()
+            .with_context(|| format!("--{k} is required"))
+    };
     match cmd.as_str() {
-        "ids" => ids(&get("bundle")?, &get("data")?, get("sentences")?.parse()?, &get("out")?),
+        "ids" => ids(
+            &get("bundle")?,
+            &get("data")?,
+            get("sentences")?.parse()?,
+            &get("out")?,
+        ),
         "hidden" => hidden(&flags, &get("ids")?, get("n")?.parse()?, &get("out")?),
         "bench" => bench(
             &get("bundle")?,
@@ -55,7 +67,9 @@ fn compute(s: &str) -> Result<Compute> {
 }
 
 fn read_ids(path: &str) -> Result<Vec<Vec<u32>>> {
-    Ok(serde_json::from_slice(&std::fs::read(path).with_context(|| path.to_owned())?)?)
+    Ok(serde_json::from_slice(
+        &std::fs::read(path).with_context(|| path.to_owned())?,
+    )?)
 }
 
 fn ids(bundle: &str, data: &str, n: usize, out: &str) -> Result<()> {
@@ -79,25 +93,38 @@ fn ids(bundle: &str, data: &str, n: usize, out: &str) -> Result<()> {
 /// The encoder named by `--bundle B --compute C` or `--checkpoint DIR`
 /// (a folder with config.json, a DistilBERT checkpoint, or tagger.json, a
 /// trained tagger).
-fn encoder(flags: &HashMap<String, String>) -> Result<Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>> {
+fn encoder(
+    flags: &HashMap<String, String>,
+) -> Result<Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>> {
     let dev = Device::Cpu;
     if let Some(b) = flags.get("bundle") {
         let c = compute(flags.get("compute").map(String::as_str).unwrap_or("f32"))?;
         let tagger = Bundle::read_file(Path::new(b))?.tagger(&dev, c)?;
-        return Ok(Box::new(move |i, a| Ok(tagger.encoder.forward(i, a, Mode::Infer)?)));
+        return Ok(Box::new(move |i, a| {
+            Ok(tagger.encoder.forward(i, a, Mode::Infer)?)
+        }));
     }
-    let dir = Path::new(flags.get("checkpoint").context("--bundle or --checkpoint")?);
+    let dir = Path::new(
+        flags
+            .get("checkpoint")
+            .context("--bundle or --checkpoint")?,
+    );
     let vb = unsafe {
         VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &dev)?
     };
     if dir.join("tagger.json").exists() {
-        let config: TaggerConfig = serde_json::from_slice(&std::fs::read(dir.join("tagger.json"))?)?;
+        let config: TaggerConfig =
+            serde_json::from_slice(&std::fs::read(dir.join("tagger.json"))?)?;
         let tagger = Tagger::load(vb, &config)?;
-        Ok(Box::new(move |i, a| Ok(tagger.encoder.forward(i, a, Mode::Infer)?)))
+        Ok(Box::new(move |i, a| {
+            Ok(tagger.encoder.forward(i, a, Mode::Infer)?)
+        }))
     } else {
         let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json"))?)?;
         let model = DistilBert::load(vb, &config)?;
-        Ok(Box::new(move |i, a| Ok(model.forward(i, a, Mode::Infer)?)))
+        Ok(Box::new(move |i, a| {
+            Ok(model.forward(i, a, Mode::Infer)?)
+        }))
     }
 }
 
@@ -130,7 +157,14 @@ fn pad(sentences: &[Vec<u32>]) -> Result<(Tensor, Tensor)> {
     ))
 }
 
-fn bench(bundle: &str, compute: Compute, ids_path: &str, batch: usize, repeat: usize, profile: bool) -> Result<()> {
+fn bench(
+    bundle: &str,
+    compute: Compute,
+    ids_path: &str,
+    batch: usize,
+    repeat: usize,
+    profile: bool,
+) -> Result<()> {
     let tagger = Bundle::read_file(Path::new(bundle))?.tagger(&Device::Cpu, compute)?;
     let sentences = read_ids(ids_path)?;
     let tokens: usize = sentences.iter().map(Vec::len).sum();
@@ -157,7 +191,10 @@ fn bench(bundle: &str, compute: Compute, ids_path: &str, batch: usize, repeat: u
         }
         let (r, ms) = skills::profile::profiled(clock, pass);
         r?;
-        serde_json::Value::from_iter(ms.into_iter().map(|(k, v)| (k.to_owned(), serde_json::json!(v))))
+        serde_json::Value::from_iter(
+            ms.into_iter()
+                .map(|(k, v)| (k.to_owned(), serde_json::json!(v))),
+        )
     } else {
         serde_json::Value::Null
     };
