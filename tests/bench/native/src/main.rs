@@ -90,12 +90,13 @@ fn ids(bundle: &str, data: &str, n: usize, out: &str) -> Result<()> {
     Ok(())
 }
 
+/// An encoder's forward pass: (ids, attention mask) → hidden states.
+type Encoder = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>;
+
 /// The encoder named by `--bundle B --compute C` or `--checkpoint DIR`
 /// (a folder with config.json, a DistilBERT checkpoint, or tagger.json, a
 /// trained tagger).
-fn encoder(
-    flags: &HashMap<String, String>,
-) -> Result<Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>> {
+fn encoder(flags: &HashMap<String, String>) -> Result<Encoder> {
     let dev = Device::Cpu;
     if let Some(b) = flags.get("bundle") {
         let c = compute(flags.get("compute").map(String::as_str).unwrap_or("f32"))?;
