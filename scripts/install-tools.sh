@@ -19,8 +19,18 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.cache/tools"
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
-# After an install: how long it took (scripts/test.sh sums them per step).
-took() { log "$1 took $((SECONDS - $2)) s"; }
+# Runs an install (NAME COMMAND…) and says how long it took.
+timed() {
+  local name=$1 t=$SECONDS
+  shift
+  "$@"
+  log "$name took $((SECONDS - t)) s"
+}
+# Debian packages, after refreshing the package lists.
+apt_install() {
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -34,10 +44,7 @@ wasm_target() {
 chromium() {
   if ! type -P chromium >/dev/null || ! type -P chromedriver >/dev/null; then
     log "installing Debian's chromium and chromium-driver"
-    local t=$SECONDS
-    sudo_if_needed apt-get update -qq
-    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-    took chromium $t
+    timed chromium apt_install chromium chromium-driver
   fi
 }
 
@@ -47,18 +54,13 @@ firefox() {
   # (type -P: the binary, not this function of the same name.)
   if ! { type -P firefox-esr || type -P firefox; } >/dev/null; then
     log "installing Debian's firefox-esr"
-    local t=$SECONDS
-    sudo_if_needed apt-get update -qq
-    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null
-    took firefox-esr $t
+    timed firefox-esr apt_install firefox-esr
   fi
   if [ "$(geckodriver --version 2>/dev/null | head -1)" != "geckodriver $GECKODRIVER_VERSION" ]; then
     # A debug build: a WebDriver proxy needs no optimising, and it builds in
     # about a minute instead of four.
     log "installing geckodriver $GECKODRIVER_VERSION (about a minute)"
-    local t=$SECONDS
-    cargo install -q --locked --debug geckodriver --version "$GECKODRIVER_VERSION"
-    took geckodriver $t
+    timed geckodriver cargo install -q --locked --debug geckodriver --version "$GECKODRIVER_VERSION"
   fi
 }
 
@@ -72,9 +74,7 @@ wasm_bindgen_cli() {
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
     # Without --locked: the registry lacks the lock file's webpki-roots.
-    local t=$SECONDS
-    cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-    took wasm-bindgen-cli $t
+    timed wasm-bindgen-cli cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
 }
 
@@ -83,9 +83,7 @@ wasm_pack() {
     # A debug build, as geckodriver's: wasm-pack only drives cargo,
     # wasm-bindgen and the test runner, which do the work.
     log "installing wasm-pack $WASM_PACK_VERSION (about a minute)"
-    local t=$SECONDS
-    cargo install -q --locked --debug wasm-pack --version "$WASM_PACK_VERSION"
-    took wasm-pack $t
+    timed wasm-pack cargo install -q --locked --debug wasm-pack --version "$WASM_PACK_VERSION"
   fi
 }
 
@@ -100,10 +98,8 @@ trunk() {
     # (a site build takes the same time with either).
     local build="$ROOT/.cache/trunk-build"
     rm -rf "$build"
-    local t=$SECONDS
-    cargo install -q --locked --debug trunk --version "$TRUNK_VERSION" --root "$TOOLS" --target-dir "$build"
+    timed trunk cargo install -q --locked --debug trunk --version "$TRUNK_VERSION" --root "$TOOLS" --target-dir "$build"
     rm -rf "$build"
-    took trunk $t
   fi
 }
 
@@ -112,9 +108,7 @@ wasm_opt() {
   if [ "$("$bin" --version 2>/dev/null)" != "wasm-opt version ${BINARYEN_VERSION%%.*} (version_${BINARYEN_VERSION%%.*})" ]; then
     log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into $TOOLS"
     mkdir -p "$TOOLS/binaryen"
-    local t=$SECONDS
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
-    took wasm-opt $t
+    timed wasm-opt npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
   fi
 }
 
@@ -123,9 +117,7 @@ e2e_packages() {
   if [ "$(node -p 'require("playwright-core/package.json").version' 2>/dev/null)" \
        != "$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')" ]; then
     log "installing the end-to-end tests' npm packages (npm ci)"
-    local t=$SECONDS
-    npm ci --silent --no-audit --no-fund
-    took "npm ci" $t
+    timed "npm ci" npm ci --silent --no-audit --no-fund
   fi
 }
 

@@ -70,7 +70,7 @@ const MAX_PDF_UNPACKED_BYTES: u64 = 4 * crate::MAX_UNPACKED_BYTES;
 /// encrypted file's object streams, which `lopdf` decrypts and unpacks
 /// while it loads (its load filter is not called for encrypted files).
 fn check_raw_streams(bytes: &[u8]) -> Result<(), ExtractError> {
-    let mut total = 0u64;
+    let mut budget = Budget::default();
     let mut at = 0;
     while let Some(found) = crate::find(&bytes[at..], b"stream") {
         let keyword = at + found;
@@ -84,18 +84,34 @@ fn check_raw_streams(bytes: &[u8]) -> Result<(), ExtractError> {
             [b'\n', ..] | [b'\r', ..] => at + 1,
             _ => continue,
         };
-        let limit = crate::MAX_UNPACKED_BYTES.min(MAX_PDF_UNPACKED_BYTES - total);
-        let n = unpacked_len(&bytes[data..], limit);
+        budget.take(&bytes[data..], || format!("stream at byte {data}"))?;
+    }
+    Ok(())
+}
+
+/// What a PDF's Flate streams may still unpack to: each at most
+/// [`crate::MAX_UNPACKED_BYTES`], all together [`MAX_PDF_UNPACKED_BYTES`].
+#[derive(Default)]
+struct Budget {
+    spent: u64,
+}
+
+impl Budget {
+    /// Measures the zlib data at the start of `data` against what is left,
+    /// refusing the PDF (naming the stream by `member`) past it.
+    fn take(&mut self, data: &[u8], member: impl FnOnce() -> String) -> Result<(), ExtractError> {
+        let limit = crate::MAX_UNPACKED_BYTES.min(MAX_PDF_UNPACKED_BYTES - self.spent);
+        let n = unpacked_len(data, limit);
         if n > limit {
             return Err(ExtractError::ZipBomb {
                 format: Format::Pdf,
-                member: format!("stream at byte {data}"),
+                member: member(),
                 limit,
             });
         }
-        total += n;
+        self.spent += n;
+        Ok(())
     }
-    Ok(())
 }
 
 /// How many bytes the zlib stream at the start of `data` unpacks to, read
@@ -118,7 +134,7 @@ fn unpacked_len(data: &[u8], limit: u64) -> u64 {
 /// thrown away; a damaged stream is left to the reader, which reports it.
 /// (Run on the loaded document, so on encrypted files' decrypted streams.)
 fn check_streams(doc: &lopdf::Document) -> Result<(), ExtractError> {
-    let mut total = 0u64;
+    let mut budget = Budget::default();
     for (id, object) in &doc.objects {
         let lopdf::Object::Stream(stream) = object else {
             continue;
@@ -131,16 +147,7 @@ fn check_streams(doc: &lopdf::Document) -> Result<(), ExtractError> {
         if first_filter != Some(b"FlateDecode".as_slice()) {
             continue;
         }
-        let limit = crate::MAX_UNPACKED_BYTES.min(MAX_PDF_UNPACKED_BYTES - total);
-        let n = unpacked_len(&stream.content, limit);
-        if n > limit {
-            return Err(ExtractError::ZipBomb {
-                format: Format::Pdf,
-                member: format!("stream {} {}", id.0, id.1),
-                limit,
-            });
-        }
-        total += n;
+        budget.take(&stream.content, || format!("stream {} {}", id.0, id.1))?;
     }
     Ok(())
 }
