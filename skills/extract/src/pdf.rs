@@ -62,9 +62,9 @@ const MAX_PDF_UNPACKED_BYTES: u64 = 4 * crate::MAX_UNPACKED_BYTES;
 /// the reader sees it: `lopdf` unpacks cross-reference streams and object
 /// streams (`/Type /ObjStm`, which hold the file's other objects) whole
 /// while it loads the file, before [`check_streams`] can measure them. Every
-/// `stream` keyword's data that starts as a zlib stream is unpacked here
-/// through a bounded reader and thrown away (a zlib stream ends itself, so
-/// no `/Length` is needed; data that is not one fails at its header).
+/// `stream` keyword's data is unpacked here as Flate data ([`unpacked_len`])
+/// through a bounded reader and thrown away (a deflate stream ends itself,
+/// so no `/Length` is needed; data that is not one soon fails).
 /// Encrypted streams are not zlib data until decrypted: [`check_streams`]
 /// measures those after loading, as it does every stream. Not covered: an
 /// encrypted file's object streams, which `lopdf` decrypts and unpacks
@@ -114,12 +114,25 @@ impl Budget {
     }
 }
 
-/// How many bytes the zlib stream at the start of `data` unpacks to, read
-/// up to `limit + 1` (so a result over `limit` means "too many"); what it
-/// unpacks to before an error counts, and data that is not zlib gives 0.
+/// How many bytes the Flate data at the start of `data` unpacks to as
+/// `lopdf` unpacks it, read up to `limit + 1` (so a result over `limit`
+/// means "too many"); what it unpacks to before an error counts. Like
+/// `lopdf` (`Stream::decompress_zlib`), data that gives nothing as a zlib
+/// stream (a damaged header, say) is read again as raw deflate after its
+/// first two bytes; data that is neither gives 0.
 fn unpacked_len(data: &[u8], limit: u64) -> u64 {
+    let n = read_len(flate2::read::ZlibDecoder::new(data), limit);
+    if n == 0 && data.len() > 2 {
+        return read_len(flate2::read::DeflateDecoder::new(&data[2..]), limit);
+    }
+    n
+}
+
+/// How many bytes `reader` gives before its end or an error, up to
+/// `limit + 1`.
+fn read_len(reader: impl std::io::Read, limit: u64) -> u64 {
     use std::io::Read;
-    let mut reader = flate2::read::ZlibDecoder::new(data).take(limit + 1);
+    let mut reader = reader.take(limit + 1);
     let mut buf = vec![0u8; 64 * 1024];
     let mut n = 0u64;
     while let Ok(read @ 1..) = reader.read(&mut buf) {

@@ -348,3 +348,18 @@ fn a_pdf_object_stream_that_unpacks_to_gigabytes_is_refused_before_loading() {
     let bytes = pdf_with_stream("/Type /ObjStm /N 1 /First 4", &packed);
     assert_pdf_bomb(extract("objstm-bomb.pdf", &bytes).unwrap_err());
 }
+
+#[test]
+fn a_pdf_stream_of_raw_deflate_that_unpacks_to_gigabytes_is_refused() {
+    // The PDF reader reads a Flate stream that is not zlib (here a damaged
+    // two-byte header) again as raw deflate, whole: 70 MB of spaces.
+    use std::io::Write;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..70 {
+        z.write_all(&chunk).unwrap();
+    }
+    let packed = [b"\xff\xff".as_slice(), &z.finish().unwrap()].concat();
+    let bytes = pdf_with_stream("", &packed);
+    assert_pdf_bomb(extract("raw-bomb.pdf", &bytes).unwrap_err());
+}
