@@ -633,6 +633,41 @@ fn on_cpu_f32(xs: &Tensor) -> bool {
 
 thread_local! {
     static BROWSER_ATTENTION_NATIVELY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static EVERY_ROW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// For tests: this thread's inference computes the last layer for every
+/// row (`true`), as training does, or only for the rows the tagger reads
+/// (`false`; the default, see [`DistilBert::forward_rows`]).
+#[doc(hidden)]
+pub fn use_every_row(on: bool) {
+    EVERY_ROW.set(on)
+}
+
+/// Rows `rows` of `xs` read as `[R, d]` (`d` its last dimension): `[k, d]`.
+fn select_rows(xs: &Tensor, rows: &[usize]) -> Result<Tensor> {
+    let d = xs.dim(D::Minus1)?;
+    let picked = with_f32(xs, |all| {
+        let mut out = Vec::with_capacity(rows.len() * d);
+        for &r in rows {
+            out.extend_from_slice(&all[r * d..(r + 1) * d]);
+        }
+        out
+    })?;
+    Tensor::from_vec(picked, (rows.len(), d), xs.device())
+}
+
+/// `ys` (`[k, d]`) placed at rows `rows` of a tensor of `shape` (`[.., d]`)
+/// whose other rows are 0.
+fn scatter_rows(ys: &Tensor, rows: &[usize], shape: &candle_core::Shape) -> Result<Tensor> {
+    let d = ys.dim(D::Minus1)?;
+    let mut out = vec![0f32; shape.elem_count()];
+    with_f32(ys, |values| {
+        for (row, &r) in values.chunks_exact(d).zip(rows) {
+            out[r * d..(r + 1) * d].copy_from_slice(row);
+        }
+    })?;
+    Tensor::from_vec(out, shape, ys.device())
 }
 
 /// Whether inference takes [`crate::attention`]'s path: in the browser, and
@@ -782,7 +817,9 @@ impl Attention {
     }
 
     /// `bias`: [B, 1, 1, T], 0 for real keys and -1e9 for padding (none:
-    /// no padding).
+    /// no padding). With `rows`, the output is those rows' only (`[k,
+    /// dim]`, rows of `xs` read as `[R, dim]`): every row is a key and a
+    /// value, but only they go through the output layer.
     fn forward(
         &self,
         xs: &Tensor,
@@ -790,6 +827,7 @@ impl Attention {
         packed: Option<&Packed>,
         c: &Config,
         mode: Mode,
+        rows: Option<&[usize]>,
     ) -> Result<Tensor> {
         let fast = browser_attention()
             && !mode.is_train()
@@ -840,6 +878,10 @@ impl Attention {
             }
         };
         lap("packing");
+        let ctx = match rows {
+            Some(rows) => select_rows(&ctx, rows)?,
+            None => ctx,
+        };
         let out = self.out.forward(&ctx)?;
         lap("out_linear");
         Ok(out)
@@ -948,6 +990,10 @@ impl Block {
         })
     }
 
+    /// The block's output for `xs`; with `rows` (of `xs` read as `[R,
+    /// dim]`), those rows only, the others 0: a row's output depends on the
+    /// other rows through attention alone, so each kept row gets exactly
+    /// the operations it gets without `rows`.
     fn forward(
         &self,
         xs: &Tensor,
@@ -955,9 +1001,22 @@ impl Block {
         packed: Option<&Packed>,
         c: &Config,
         mode: Mode,
+        rows: Option<&[usize]>,
     ) -> Result<Tensor> {
-        let sa = self.attention.forward(xs, bias, packed, c, mode)?;
-        let xs = self.sa_norm.forward_residual(&sa, xs, mode)?;
+        let sa = self.attention.forward(xs, bias, packed, c, mode, rows)?;
+        match rows {
+            Some(rows) => {
+                let out = self.feed_forward(&sa, &select_rows(xs, rows)?, c, mode)?;
+                scatter_rows(&out, rows, xs.shape())
+            }
+            None => self.feed_forward(&sa, xs, c, mode),
+        }
+    }
+
+    /// The rest of the block after attention's output `sa` for inputs `xs`:
+    /// the residual layer norm, the feed-forward layers and their norm.
+    fn feed_forward(&self, sa: &Tensor, xs: &Tensor, c: &Config, mode: Mode) -> Result<Tensor> {
+        let xs = self.sa_norm.forward_residual(sa, xs, mode)?;
         lap("residual_layernorm");
         if let (Linear::Int8(lin1), Linear::Int8(lin2), false) =
             (&self.lin1, &self.lin2, mode.is_train())
@@ -1033,6 +1092,25 @@ impl DistilBert {
     /// At inference on the CPU the padding positions are not computed and
     /// come out 0 (see `Packed`); in training they are computed as usual.
     pub fn forward(&self, ids: &Tensor, attention: &Tensor, mode: Mode) -> Result<Tensor> {
+        self.forward_rows(ids, attention, mode, None)
+    }
+
+    /// [`DistilBert::forward`] where only the rows `rows` (indices of `[B ·
+    /// T]`, real tokens) of the output are read: at inference on the CPU
+    /// the last layer computes every row's key and value but the rest of
+    /// the layer (output projection, feed-forward, layer norms) for those
+    /// rows only, and the other rows come out 0. The rows computed are the
+    /// same, bit for bit with int8 products (row by row). The tagger reads
+    /// one row per word, its first sub-word: in the browser's keystroke
+    /// re-tag about a third of the rows are not read (word pieces after the
+    /// first, `[CLS]`, `[SEP]`, the style marker).
+    pub fn forward_rows(
+        &self,
+        ids: &Tensor,
+        attention: &Tensor,
+        mode: Mode,
+        rows: Option<&[usize]>,
+    ) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
         // The mask's values, read on the host (B × T numbers): candle's
         // generic dtype conversion and reductions are among the largest
@@ -1080,8 +1158,37 @@ impl DistilBert {
             xs = p.pack(&xs)?;
             lap("packing");
         }
-        for layer in &self.layers {
-            xs = layer.forward(&xs, bias.as_ref(), packed.as_ref(), &self.config, mode)?;
+        // The rows read, as rows of what the layers see (packed or not).
+        let rows = match rows {
+            Some(rows) if !mode.is_train() && on_cpu_f32(&xs) && !EVERY_ROW.get() => {
+                let mut rows = rows.to_vec();
+                rows.sort_unstable();
+                rows.dedup();
+                if let Some(p) = &packed {
+                    for r in &mut rows {
+                        *r = p.keep.binary_search(r).map_err(|_| {
+                            candle_core::Error::Msg(format!("row {r} read is padding"))
+                        })?;
+                    }
+                }
+                if rows.last().is_some_and(|&r| r >= b * t) {
+                    candle_core::bail!("row {rows:?} read of {b} × {t}")
+                }
+                Some(rows)
+            }
+            _ => None,
+        };
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let rows = rows.as_deref().filter(|_| i == last);
+            xs = layer.forward(
+                &xs,
+                bias.as_ref(),
+                packed.as_ref(),
+                &self.config,
+                mode,
+                rows,
+            )?;
         }
         match &packed {
             Some(p) => p.unpack(&xs),
@@ -1173,7 +1280,24 @@ impl Tagger {
 
     /// Word-level emission scores [B, W, K] (logits of the first sub-word).
     pub fn word_emissions(&self, batch: &Batch, mode: Mode) -> Result<Tensor> {
-        let hidden = self.encoder.forward(&batch.ids, &batch.attention, mode)?;
+        // The rows gathered below: each word's first sub-word (row 0 where
+        // the word is padding).
+        let rows = match mode.is_train() {
+            true => None,
+            false => {
+                let t = batch.ids.dim(1)?;
+                let pos = batch.word_pos.to_vec2::<u32>()?;
+                Some(
+                    pos.iter()
+                        .enumerate()
+                        .flat_map(|(b, ps)| ps.iter().map(move |&p| b * t + p as usize))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let hidden =
+            self.encoder
+                .forward_rows(&batch.ids, &batch.attention, mode, rows.as_deref())?;
         let hidden = mode.dropout(&hidden, self.config.encoder.dropout)?;
         let logits = self.classifier.forward(&hidden)?;
         let (b, w) = batch.word_pos.dims2()?;

@@ -91,13 +91,38 @@ pub struct StyleDetector {
     pub weights: BTreeMap<String, f32>,
 }
 
-/// The words a detector looks at: lowercase runs of letters (any script),
-/// at most 24 characters, each once.
+/// The words a detector looks at: runs of letters (any script) of at most
+/// 24 characters, lowercased by `f` (which gets the lowercase form; ASCII
+/// words are lowercased into one reused buffer, others by
+/// `str::to_lowercase`, whose result is the same for ASCII).
+fn each_feature(text: &str, mut f: impl FnMut(&str)) {
+    let mut buf = String::new();
+    for w in text.split(|c: char| !c.is_alphabetic()) {
+        if w.is_empty() {
+            continue;
+        }
+        if w.is_ascii() {
+            if w.len() <= 24 {
+                buf.clear();
+                buf.push_str(w);
+                buf.make_ascii_lowercase();
+                f(&buf);
+            }
+        } else if w.chars().count() <= 24 {
+            f(&w.to_lowercase());
+        }
+    }
+}
+
+/// The distinct words a detector looks at.
 fn features(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty() && w.chars().count() <= 24)
-        .map(str::to_lowercase)
-        .collect()
+    let mut set = BTreeSet::new();
+    each_feature(text, |w| {
+        if !set.contains(w) {
+            set.insert(w.to_owned());
+        }
+    });
+    set
 }
 
 impl StyleDetector {
@@ -141,12 +166,18 @@ impl StyleDetector {
     }
 
     /// The detector's score of `text`: above 0 reads as a CV.
+    ///
+    /// The weights of the distinct words found, summed in the words' order
+    /// (as a set of all the text's words would give them), without a copy
+    /// of each word: the browser scores the whole text at every keystroke.
     pub fn score(&self, text: &str) -> f32 {
-        self.bias
-            + features(text)
-                .iter()
-                .filter_map(|w| self.weights.get(w))
-                .sum::<f32>()
+        let mut found: BTreeMap<&str, f32> = BTreeMap::new();
+        each_feature(text, |w| {
+            if let Some((key, &weight)) = self.weights.get_key_value(w) {
+                found.insert(key, weight);
+            }
+        });
+        self.bias + found.values().sum::<f32>()
     }
 
     /// The kind of text `text` reads as.
@@ -218,6 +249,35 @@ mod tests {
             Style::Job,
             "equal classes: bias 0 reads as a job post"
         );
+    }
+
+    #[test]
+    fn scores_are_the_sums_over_the_set_of_folded_words() {
+        // The definition: the weights of the distinct lowercase words, in
+        // their order (bit for bit, as the score is compared with 0).
+        let d = detector();
+        let texts = [
+            "My skills: Python, SQL. MY team; my TEAM. Education 2019",
+            "You will join OUR team — Σύνοψη ΣΟΦΊΑ İstanbul straße STRASSE",
+            "abcdefghijklmnopqrstuvwxyzab candidate candidates, you, YOU",
+            "Ἀθῆναι ǅemal ﬁnance 日本語 you",
+        ];
+        for text in texts {
+            let reference = d.bias
+                + features_reference(text)
+                    .iter()
+                    .filter_map(|w| d.weights.get(w))
+                    .sum::<f32>();
+            assert_eq!(d.score(text).to_bits(), reference.to_bits(), "{text}");
+            assert_eq!(features(text), features_reference(text), "{text}");
+        }
+    }
+
+    fn features_reference(text: &str) -> BTreeSet<String> {
+        text.split(|c: char| !c.is_alphabetic())
+            .filter(|w| !w.is_empty() && w.chars().count() <= 24)
+            .map(str::to_lowercase)
+            .collect()
     }
 
     #[test]

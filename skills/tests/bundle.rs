@@ -108,6 +108,59 @@ fn a_sentence_tags_the_same_alone_and_in_a_padded_batch() {
 }
 
 #[test]
+fn the_last_layer_computed_for_the_rows_read_gives_every_rows_emissions() {
+    // Inference computes the last layer's output projection, feed-forward
+    // and norms only for the rows the tagger reads (each word's first
+    // sub-word; `DistilBert::forward_rows`): a padded batch (packed rows)
+    // and a sentence alone, words of several pieces among them, with
+    // candle's attention and the browser's.
+    let long: &[&str] = &[
+        "strong",
+        "coding",
+        "and",
+        "machine",
+        "learning",
+        "skills",
+        "for",
+        "designers",
+    ];
+    let short: &[&str] = &["we", "built", "clouds"];
+    let pieces = WordPieces::from_json(TOKENIZER.as_bytes(), 32).unwrap();
+    let split = pieces.encode(long).unwrap();
+    assert!(
+        split.ids.len() > long.len() + 2,
+        "some word has several pieces"
+    );
+    let (varmap, tagger) = tagger(Head::Crf, None);
+    for (dtype, compute) in [
+        (GgmlDType::F32, Compute::F32),
+        (GgmlDType::Q8_0, Compute::Quantized),
+        (GgmlDType::Q8_0, Compute::Int8),
+    ] {
+        let t = Bundle::read(&bundle_bytes(&varmap, &tagger, dtype))
+            .unwrap()
+            .tagger(&Device::Cpu, compute)
+            .unwrap();
+        for browser in [false, true] {
+            skills::model::use_browser_attention(browser);
+            for sentences in [&[long, short, long][..], &[short][..]] {
+                let read = batch_emissions(&t, sentences);
+                skills::model::use_every_row(true);
+                let every = batch_emissions(&t, sentences);
+                skills::model::use_every_row(false);
+                for (a, b) in read.iter().zip(&every) {
+                    let d = max_diff(a, b);
+                    // Int8's products are exact row by row: bit for bit.
+                    let tol = if compute == Compute::Int8 { 0.0 } else { 1e-5 };
+                    assert!(d <= tol, "{compute:?}, browser attention {browser}: {d}");
+                }
+            }
+            skills::model::use_browser_attention(false);
+        }
+    }
+}
+
+#[test]
 fn quantized_bundles_stay_close_to_f32() {
     let (varmap, tagger) = tagger(Head::Crf, None);
     let reference = emissions(&tagger);
