@@ -157,7 +157,41 @@ fn the_last_layer_computed_for_the_rows_read_gives_every_rows_emissions() {
             }
             skills::model::use_browser_attention(false);
         }
+        // A batch built by hand whose masked word slots point at padding
+        // (the short sentence's last slots, at the long one's length): read
+        // as before, those rows are 0 either way.
+        let enc = [pieces.encode(long).unwrap(), pieces.encode(short).unwrap()];
+        let mut batch = pieces.batch(&[&enc[0], &enc[1]], &Device::Cpu).unwrap();
+        let (b, w) = batch.word_pos.dims2().unwrap();
+        let t = batch.ids.dim(1).unwrap() as u32;
+        let mut pos = batch.word_pos.to_vec2::<u32>().unwrap();
+        for slot in &mut pos[1][short.len()..] {
+            *slot = t - 1;
+        }
+        let flat: Vec<u32> = pos.concat();
+        batch.word_pos = candle_core::Tensor::from_vec(flat, (b, w), &Device::Cpu).unwrap();
+        let read = emissions_of(&int8_tagger(&varmap, &tagger), &batch);
+        skills::model::use_every_row(true);
+        let every = emissions_of(&int8_tagger(&varmap, &tagger), &batch);
+        skills::model::use_every_row(false);
+        assert_eq!(read, every);
     }
+}
+
+fn int8_tagger(varmap: &candle_nn::VarMap, tagger: &Tagger) -> Tagger {
+    Bundle::read(&bundle_bytes(varmap, tagger, GgmlDType::Q8_0))
+        .unwrap()
+        .tagger(&Device::Cpu, Compute::Int8)
+        .unwrap()
+}
+
+fn emissions_of(t: &Tagger, batch: &skills::model::Batch) -> Vec<f32> {
+    t.word_emissions(batch, Mode::Infer)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
 }
 
 #[test]
