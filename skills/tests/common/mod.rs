@@ -34,19 +34,31 @@ pub fn tagger(head: Head, vocab: Option<usize>) -> (VarMap, Tagger) {
         &TaggerConfig::new(cfg, head),
     )
     .unwrap();
-    // candle's initialisers draw from an unseeded generator: reseed every
-    // matrix so that the tests see the same weights on every run.
+    // candle's initialisers draw from an unseeded generator, and the var map
+    // is a hash map: reseed every randomly initialised tensor, in name
+    // order, so that the tests see the same weights on every run (the
+    // constant ones, norms' scales and shifts, stay as they are).
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    for var in varmap.all_vars() {
+    let mut vars: Vec<_> = varmap.data().lock().unwrap().clone().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    for (_, var) in vars {
         let t = var.as_tensor();
-        if t.rank() == 2 {
-            let bound = (3.0 / t.dim(1).unwrap() as f32).sqrt();
-            let v: Vec<f32> = (0..t.elem_count())
-                .map(|_| rng.random_range(-bound..bound))
-                .collect();
-            var.set(&Tensor::from_vec(v, t.shape(), &Device::Cpu).unwrap())
-                .unwrap();
+        let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+        let constant = v.iter().all(|x| *x == v[0]);
+        if t.rank() > 2 || (t.rank() == 1 && constant) {
+            continue;
         }
+        // Linear layers' bound for matrices, a bias's as if of a square one.
+        let bound = if t.rank() == 2 {
+            (3.0 / t.dim(1).unwrap() as f32).sqrt()
+        } else {
+            1.0 / (t.elem_count() as f32).sqrt()
+        };
+        let v: Vec<f32> = (0..t.elem_count())
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
+        var.set(&Tensor::from_vec(v, t.shape(), &Device::Cpu).unwrap())
+            .unwrap();
     }
     (varmap, tagger)
 }
