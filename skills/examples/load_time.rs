@@ -33,6 +33,22 @@ fn main() {
         "read+verify {read:?}, tagger {tag:?}, linker {link:?}, tokenizer {tok:?}, first highlight {:?} ({n} spans)",
         t.elapsed()
     );
+    // The browser worker's way: the lexicon read straight into the linker.
+    let mut steps = Vec::new();
+    let mut last = Instant::now();
+    let t = Instant::now();
+    skills::bundle::Bundle::highlighter_steps(
+        &bytes,
+        true,
+        128,
+        skills::model::Compute::Int8,
+        &mut |name| {
+            steps.push(format!("{name} {:?}", last.elapsed()));
+            last = Instant::now();
+        },
+    )
+    .unwrap();
+    println!("highlighter_steps {:?}: {}", t.elapsed(), steps.join(", "));
 }
 
 #[allow(dead_code)]

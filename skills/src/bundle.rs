@@ -422,7 +422,7 @@ impl Bundle {
     /// (`header`, `tensors`, `checksum`, `tokenizer`, `lexicon`,
     /// `metadata`): the browser times its load with it.
     pub fn read_steps(bytes: &[u8], step: &mut dyn FnMut(&str)) -> Result<Self, BundleError> {
-        Self::read_inner(bytes, step, true)
+        Self::read_inner(bytes, step, true, false).map(|(b, _)| b)
     }
 
     /// [`Bundle::read_steps`] without the checksum (no `checksum` step;
@@ -434,14 +434,39 @@ impl Bundle {
         bytes: &[u8],
         step: &mut dyn FnMut(&str),
     ) -> Result<Self, BundleError> {
-        Self::read_inner(bytes, step, false)
+        Self::read_inner(bytes, step, false, false).map(|(b, _)| b)
     }
 
+    /// The highlighter a bundle file describes (sentences up to `max_len`
+    /// sub-words), its name and its recorded checksum: [`Bundle::read_steps`]
+    /// (without the checksum when `verify` is false, as
+    /// [`Bundle::read_unverified_steps`]), then
+    /// [`Bundle::into_highlighter_steps`], except that the lexicon is read
+    /// straight into the linker ([`Linker::from_files`]: the same checks and
+    /// errors) without being built as a [`Lexicon`], which the highlighter
+    /// does not keep. Steps: those of both, with `lexicon_linker` for
+    /// `lexicon` and `linker_build`. The browser's worker starts with it.
+    pub fn highlighter_steps(
+        bytes: &[u8],
+        verify: bool,
+        max_len: usize,
+        compute: Compute,
+        step: &mut dyn FnMut(&str),
+    ) -> Result<(Highlighter, String, String), BundleError> {
+        let (bundle, linker) = Self::read_inner(bytes, step, verify, true)?;
+        let (name, sha256) = (bundle.name.clone(), bundle.sha256.clone());
+        let highlighter = bundle.highlighter_with(max_len, compute, linker, step)?;
+        Ok((highlighter, name, sha256))
+    }
+
+    /// The bundle and, with `linker_only`, its linker, the bundle's
+    /// `lexicon` left empty.
     fn read_inner(
         bytes: &[u8],
         step: &mut dyn FnMut(&str),
         verify: bool,
-    ) -> Result<Self, BundleError> {
+        linker_only: bool,
+    ) -> Result<(Self, Option<Linker>), BundleError> {
         if bytes.len() < 4 {
             return Err(if b"GGUF".starts_with(bytes) {
                 BundleError::Truncated(format!("only {} bytes", bytes.len()))
@@ -579,16 +604,28 @@ impl Bundle {
             )));
         }
         step("tokenizer");
-        let lexicon = Lexicon::parse(
-            string(KEY_SOURCES)?,
-            &unbase64_gunzip(string(KEY_CONCEPTS)?)?,
-        )
-        .map_err(|e| BundleError::Corrupt(format!("the lexicon does not parse: {e}")))?;
-        step("lexicon");
+        let lexicon_error = |e| BundleError::Corrupt(format!("the lexicon does not parse: {e}"));
+        let (lexicon, linker) = if linker_only {
+            let linker = Linker::from_files(
+                string(KEY_SOURCES)?,
+                &unbase64_gunzip(string(KEY_CONCEPTS)?)?,
+            )
+            .map_err(lexicon_error)?;
+            step("lexicon_linker");
+            (Lexicon::default(), Some(linker))
+        } else {
+            let lexicon = Lexicon::parse(
+                string(KEY_SOURCES)?,
+                &unbase64_gunzip(string(KEY_CONCEPTS)?)?,
+            )
+            .map_err(lexicon_error)?;
+            step("lexicon");
+            (lexicon, None)
+        };
         let metadata = serde_json::from_str(string(KEY_METADATA)?)
             .map_err(|e| BundleError::Corrupt(format!("{KEY_METADATA} is not JSON: {e}")))?;
         step("metadata");
-        Ok(Self {
+        let bundle = Self {
             name: string(KEY_NAME)?.to_owned(),
             config,
             tokenizer_json,
@@ -597,7 +634,8 @@ impl Bundle {
             metadata,
             tensors,
             sha256: stored.to_owned(),
-        })
+        };
+        Ok((bundle, linker))
     }
 
     /// Reads and verifies a bundle file.
@@ -671,13 +709,31 @@ impl Bundle {
         compute: Compute,
         step: &mut dyn FnMut(&str),
     ) -> Result<Highlighter, BundleError> {
+        self.highlighter_with(max_len, compute, None, step)
+    }
+
+    /// [`Bundle::into_highlighter_steps`] with the linker built already.
+    fn highlighter_with(
+        self,
+        max_len: usize,
+        compute: Compute,
+        linker: Option<Linker>,
+        step: &mut dyn FnMut(&str),
+    ) -> Result<Highlighter, BundleError> {
         let device = Device::Cpu;
         let tagger = self.tagger(&device, compute)?;
         step("tagger_build");
         let pieces = self.pieces.with_max_len(max_len);
-        let linker = Linker::new(&self.lexicon)
-            .map_err(|e| BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}")))?;
-        step("linker_build");
+        let linker = match linker {
+            Some(linker) => linker,
+            None => {
+                let linker = Linker::new(&self.lexicon).map_err(|e| {
+                    BundleError::Corrupt(format!("the lexicon cannot be indexed: {e}"))
+                })?;
+                step("linker_build");
+                linker
+            }
+        };
         Ok(Highlighter::new(tagger, pieces, Some(linker), device))
     }
 }

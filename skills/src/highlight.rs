@@ -9,7 +9,7 @@
 
 use crate::bio::{tags_to_spans, Tag};
 use crate::encode::{EncodeError, Encoded, WordPieces};
-use crate::lexicon::{phrase_key, phrase_keys, ConceptId, Lexicon};
+use crate::lexicon::{phrase_key, phrase_keys, ConceptId, ConceptRef, Lexicon};
 use crate::model::{Mode, Tagger};
 use crate::offsets::OffsetMap;
 use crate::style::{Style, StyleChoice};
@@ -17,6 +17,7 @@ use crate::text::SentenceSplitter;
 use crate::words::{join, words};
 use candle_core::{Device, Tensor};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One highlighted skill.
@@ -41,28 +42,114 @@ pub enum HighlightError {
 
 /// Links phrases to canonical names: a phrase that is, as a whole, one
 /// lexicon surface form (compared as [`phrase_key`]s, so case, Unicode
-/// compatibility forms and spacing do not matter). A hash map rather than
-/// the matcher's automaton: the browser builds it at every start.
+/// compatibility forms and spacing do not matter). A hash table rather than
+/// the matcher's automaton: the browser builds it at every start, so its
+/// keys and names lie in two strings, not in 180,000 allocations.
 pub struct Linker {
-    concepts: rustc_hash::FxHashMap<String, ConceptId>,
-    names: Vec<String>,
+    /// The kept keys, one after another (only compared: bytes).
+    keys: Vec<u8>,
+    /// Per kept key: where it ends in `keys` (it starts where the one
+    /// before ends) and its concept.
+    entries: Vec<(u32, ConceptId)>,
+    /// Indices into `entries`, by their key's hash.
+    table: hashbrown::HashTable<u32>,
+    /// The concepts' canonical names, one after another, and where each ends.
+    names: String,
+    name_ends: Vec<u32>,
 }
 
 impl Linker {
     pub fn new(lexicon: &Lexicon) -> Result<Self, crate::matcher::MatcherError> {
-        let (forms, ids): (Vec<&str>, Vec<ConceptId>) = lexicon.surface_forms().unzip();
-        let mut concepts = rustc_hash::FxHashMap::default();
-        concepts.reserve(forms.len());
-        for (key, id) in phrase_keys(&forms).into_iter().zip(ids) {
-            if let Some(key) = key {
-                // As in the matcher, the first surface form with a key keeps it.
-                concepts.entry(key).or_insert(id);
+        let forms: Vec<(&str, ConceptId)> = lexicon.surface_forms().collect();
+        Ok(Self::build(
+            lexicon.concepts.iter().map(|c| c.name.as_str()),
+            &forms,
+        ))
+    }
+
+    /// The linker of the lexicon in these two files, read with the checks
+    /// and errors of [`Lexicon::parse`], without building the [`Lexicon`]
+    /// (the highlighter needs only this).
+    pub fn from_files(
+        sources_json: &str,
+        concepts_jsonl: &str,
+    ) -> Result<Self, crate::lexicon::LexiconError> {
+        let mut names: Vec<Cow<str>> = Vec::new();
+        let mut aliases: Vec<(Cow<str>, ConceptId)> = Vec::new();
+        crate::lexicon::each_concept(sources_json, concepts_jsonl, |c: ConceptRef| {
+            let id = names.len() as ConceptId;
+            aliases.extend(c.aliases.into_iter().map(|a| (a.0, id)));
+            names.push(c.name);
+        })?;
+        // As `Lexicon::surface_forms`: every name, then every alias.
+        let forms: Vec<(&str, ConceptId)> = (names.iter().enumerate())
+            .map(|(i, n)| (n.as_ref(), i as ConceptId))
+            .chain(aliases.iter().map(|(a, id)| (a.as_ref(), *id)))
+            .collect();
+        Ok(Self::build(names.iter().map(|n| n.as_ref()), &forms))
+    }
+
+    /// The first surface form with a key keeps it, as in the matcher.
+    fn build<'a>(names: impl Iterator<Item = &'a str>, forms: &[(&str, ConceptId)]) -> Self {
+        let mut linker = Self {
+            keys: Vec::with_capacity(forms.iter().map(|(f, _)| f.len() + 4).sum()),
+            entries: Vec::with_capacity(forms.len()),
+            table: hashbrown::HashTable::with_capacity(forms.len()),
+            names: String::new(),
+            name_ends: Vec::new(),
+        };
+        for name in names {
+            linker.names.push_str(name);
+            linker.name_ends.push(linker.names.len() as u32);
+        }
+        // Forms of other characters than ASCII letters, digits, spaces and
+        // punctuation (a few hundred) are keyed together, as `phrase_keys`
+        // does, then taken in their turn.
+        let (others, other_at): (Vec<&str>, Vec<usize>) = forms
+            .iter()
+            .enumerate()
+            .filter(|(_, (f, _))| !crate::lexicon::is_ascii_phrase(f))
+            .map(|(i, (f, _))| (*f, i))
+            .unzip();
+        let other_keys = phrase_keys(&others);
+        let mut other = other_at.iter().zip(other_keys).peekable();
+        for (i, &(form, concept)) in forms.iter().enumerate() {
+            let start = linker.keys.len();
+            let keyed = match other.next_if(|(&at, _)| at == i) {
+                Some((_, key)) => key
+                    .map(|k| linker.keys.extend_from_slice(k.as_bytes()))
+                    .is_some(),
+                None => crate::lexicon::push_ascii_phrase_key(form, &mut linker.keys)
+                    .expect("an ASCII phrase"),
+            };
+            if keyed {
+                linker.keep(start, concept);
             }
         }
-        Ok(Self {
-            concepts,
-            names: lexicon.concepts.iter().map(|c| c.name.clone()).collect(),
-        })
+        linker
+    }
+
+    /// Keeps the key at `keys[start..]` for `concept` unless an earlier
+    /// form has it (then it is dropped).
+    fn keep(&mut self, start: usize, concept: ConceptId) {
+        let Self {
+            keys,
+            entries,
+            table,
+            ..
+        } = self;
+        let key = &keys[start..];
+        let hash = hash_key(key);
+        if table
+            .find(hash, |&i| entry_key(keys, entries, i) == key)
+            .is_some()
+        {
+            keys.truncate(start);
+            return;
+        }
+        let at = entries.len() as u32;
+        entries.push((keys.len() as u32, concept));
+        table.insert_unique(hash, at, |&i| hash_key(entry_key(keys, entries, i)));
     }
 
     /// The canonical name of `phrase`, if the whole phrase is a surface form.
@@ -72,9 +159,30 @@ impl Linker {
 
     /// The canonical name of the surface form whose [`phrase_key`] is `key`.
     pub fn link_key(&self, key: &str) -> Option<&str> {
-        let concept = *self.concepts.get(key)?;
-        self.names.get(concept as usize).map(String::as_str)
+        let key = key.as_bytes();
+        let i = *self.table.find(hash_key(key), |&i| {
+            entry_key(&self.keys, &self.entries, i) == key
+        })?;
+        let concept = self.entries[i as usize].1 as usize;
+        let end = *self.name_ends.get(concept)? as usize;
+        let start = match concept {
+            0 => 0,
+            c => self.name_ends[c - 1] as usize,
+        };
+        Some(&self.names[start..end])
     }
+}
+
+/// The key of entry `i`: it starts where the one before ends.
+fn entry_key<'k>(keys: &'k [u8], entries: &[(u32, ConceptId)], i: u32) -> &'k [u8] {
+    let i = i as usize;
+    let from = if i == 0 { 0 } else { entries[i - 1].0 as usize };
+    &keys[from..entries[i].0 as usize]
+}
+
+fn hash_key(key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
 }
 
 /// The tagger, its tokenizer and the linker.
@@ -407,6 +515,96 @@ mod tests {
     use candle_nn::{VarBuilder, VarMap};
 
     const TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-model/tokenizer.json");
+
+    /// The linker as it was defined before its keys moved into one string:
+    /// a map from each surface form's key to its concept, the first form
+    /// (names, then aliases) keeping a key.
+    fn reference_links(lexicon: &Lexicon) -> rustc_hash::FxHashMap<String, ConceptId> {
+        let (forms, ids): (Vec<&str>, Vec<ConceptId>) = lexicon.surface_forms().unzip();
+        let mut map = rustc_hash::FxHashMap::default();
+        for (key, id) in phrase_keys(&forms).into_iter().zip(ids) {
+            if let Some(key) = key {
+                map.entry(key).or_insert(id);
+            }
+        }
+        map
+    }
+
+    fn assert_links_as_reference(linker: &Linker, lexicon: &Lexicon) {
+        let reference = reference_links(lexicon);
+        assert_eq!(linker.entries.len(), reference.len());
+        for (key, &id) in &reference {
+            let name = lexicon.concepts[id as usize].name.as_str();
+            assert_eq!(linker.link_key(key), Some(name), "{key:?}");
+            // Keys that are not there: a prefix, a longer one.
+            let shorter = &key[..key.len() - 1];
+            let expected = reference
+                .get(shorter)
+                .map(|&i| lexicon.concepts[i as usize].name.as_str());
+            assert_eq!(linker.link_key(shorter), expected, "{shorter:?}");
+            assert_eq!(linker.link_key(&format!("{key}x ")), None);
+        }
+    }
+
+    #[test]
+    fn the_shipped_lexicon_links_as_a_map_of_every_forms_key() {
+        let sources = include_str!("../lexicon/sources.json");
+        let concepts = include_str!("../lexicon/concepts.jsonl");
+        let lexicon = Lexicon::parse(sources, concepts).unwrap();
+        assert_links_as_reference(&Linker::new(&lexicon).unwrap(), &lexicon);
+        assert_links_as_reference(&Linker::from_files(sources, concepts).unwrap(), &lexicon);
+    }
+
+    #[test]
+    fn the_first_form_keeps_its_key_names_before_aliases_whatever_their_characters() {
+        let sources = r#"[{"id":"a","title":"","package":"","sha256":"","path":"","licence":"","attribution":""}]"#;
+        // "ﬁle system" (a ligature: keyed with the word splitter) is a name,
+        // so it keeps its key from the earlier concept's ASCII alias; the
+        // escaped alias reads as "C++"; "Python" is a name once and an alias
+        // once; "Ｐｙｔｈｏｎ" (full width) keys as "python" too.
+        let concepts = concat!(
+            r#"{"name":"Python","source":"a","aliases":["file system","C++"]}"#,
+            "\n\n",
+            r#"{"name":"ﬁle system","source":"a","aliases":["Python","Ｐｙｔｈｏｎ 3"]}"#,
+            "\n",
+            r#"{"name":"Ｐｙｔｈｏｎ","source":"a","aliases":["  ","python 3"]}"#,
+            "\n",
+        );
+        let lexicon = Lexicon::parse(sources, concepts).unwrap();
+        for linker in [
+            Linker::new(&lexicon).unwrap(),
+            Linker::from_files(sources, concepts).unwrap(),
+        ] {
+            assert_links_as_reference(&linker, &lexicon);
+            assert_eq!(linker.link("file  System"), Some("ﬁle system"));
+            assert_eq!(linker.link("c++"), Some("Python"));
+            assert_eq!(linker.link("PYTHON"), Some("Python"));
+            assert_eq!(linker.link("python 3"), Some("ﬁle system"));
+            assert_eq!(linker.link("java"), None);
+        }
+    }
+
+    #[test]
+    fn the_linker_from_files_refuses_what_the_lexicon_refuses_with_its_words() {
+        let sources = r#"[{"id":"a","title":"","package":"","sha256":"","path":"","licence":"","attribution":""}]"#;
+        for (sources, concepts) in [
+            (sources, "{\"name\":\"x\",\"source\":\"a\"}\n{oops"),
+            (sources, "{\"name\":\"x\",\"source\":\"zz\"}"),
+            (
+                sources,
+                "{\"name\":\"x\",\"source\":\"a\",\"aliases\":null}",
+            ),
+            (sources, "{\"name\":3,\"source\":\"a\"}"),
+            ("{}", ""),
+        ] {
+            let expected = Lexicon::parse(sources, concepts).unwrap_err().to_string();
+            let got = Linker::from_files(sources, concepts)
+                .err()
+                .expect("refused")
+                .to_string();
+            assert_eq!(got, expected);
+        }
+    }
 
     fn highlighter(styles: bool) -> Highlighter {
         let pieces = WordPieces::from_json(TOKENIZER, 32).unwrap();

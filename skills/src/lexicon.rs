@@ -11,6 +11,7 @@
 use crate::text::fold;
 use crate::words::words;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// Index of a concept in [`Lexicon::concepts`].
@@ -77,6 +78,84 @@ pub enum LexiconError {
     TooLarge,
 }
 
+/// A line of `concepts.jsonl` as [`Concept`] reads it, its strings
+/// borrowed from the text where they need no unescaping.
+#[derive(Deserialize)]
+pub(crate) struct ConceptRef<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub source: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub aliases: Vec<Borrowed<'a>>,
+}
+
+/// A string borrowed where it can be (serde borrows a `Cow<str>` field
+/// only directly, not inside a `Vec`).
+#[derive(Deserialize)]
+pub(crate) struct Borrowed<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+/// A line of `concepts.jsonl`, owned ([`Concept`]) or borrowed
+/// ([`ConceptRef`]).
+pub(crate) trait ConceptLine {
+    fn name(&self) -> &str;
+    fn source(&self) -> &str;
+}
+
+impl ConceptLine for Concept {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl ConceptLine for ConceptRef<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// Reads the two lexicon files (the checks and errors of [`Lexicon::parse`],
+/// which is this with [`Concept`]), handing each concept to `f` in order,
+/// and returns the sources. With [`ConceptRef`], for a caller that needs
+/// less than a whole [`Lexicon`] (the linker, at each start of the
+/// browser's worker).
+pub(crate) fn each_concept<'a, C: ConceptLine + Deserialize<'a>>(
+    sources_json: &str,
+    concepts_jsonl: &'a str,
+    mut f: impl FnMut(C),
+) -> Result<Vec<Source>, LexiconError> {
+    let sources: Vec<Source> = serde_json::from_str(sources_json).map_err(LexiconError::Sources)?;
+    let known: HashSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    let mut n = 0usize;
+    for (i, line) in concepts_jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let c: C = serde_json::from_str(line)
+            .map_err(|error| LexiconError::Concept { line: i + 1, error })?;
+        if !known.contains(c.source()) {
+            return Err(LexiconError::UnknownSource {
+                line: i + 1,
+                name: c.name().to_owned(),
+                source_id: c.source().to_owned(),
+            });
+        }
+        f(c);
+        n += 1;
+    }
+    if u32::try_from(n).is_err() {
+        return Err(LexiconError::TooLarge);
+    }
+    Ok(sources)
+}
+
 /// How many concepts and surface forms a lexicon holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -90,29 +169,8 @@ pub struct Stats {
 impl Lexicon {
     /// Parses the two lexicon files.
     pub fn parse(sources_json: &str, concepts_jsonl: &str) -> Result<Self, LexiconError> {
-        let sources: Vec<Source> =
-            serde_json::from_str(sources_json).map_err(LexiconError::Sources)?;
-        let known: HashSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
         let mut concepts = Vec::new();
-        for (i, line) in concepts_jsonl
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let c: Concept = serde_json::from_str(line)
-                .map_err(|error| LexiconError::Concept { line: i + 1, error })?;
-            if !known.contains(c.source.as_str()) {
-                return Err(LexiconError::UnknownSource {
-                    line: i + 1,
-                    name: c.name,
-                    source_id: c.source,
-                });
-            }
-            concepts.push(c);
-        }
-        if u32::try_from(concepts.len()).is_err() {
-            return Err(LexiconError::TooLarge);
-        }
+        let sources = each_concept(sources_json, concepts_jsonl, |c: Concept| concepts.push(c))?;
         Ok(Self { sources, concepts })
     }
 
@@ -232,39 +290,83 @@ pub fn phrase_keys(phrases: &[&str]) -> Vec<Option<String>> {
 /// The key of a phrase made only of ASCII letters, digits, spaces and
 /// punctuation (`Some(None)`: it has no word); `None` for any other phrase.
 fn ascii_phrase_key(phrase: &str) -> Option<Option<String>> {
-    let simple = |b: &u8| b.is_ascii_alphanumeric() || *b == b' ' || b.is_ascii_punctuation();
-    if !phrase.as_bytes().iter().all(simple) {
-        return None;
+    let mut key = Vec::with_capacity(phrase.len() + 8);
+    push_ascii_phrase_key(phrase, &mut key)?;
+    Some((!key.is_empty()).then(|| String::from_utf8(key).expect("ASCII in, ASCII out")))
+}
+
+/// Whether a phrase is made only of ASCII letters, digits, spaces and
+/// punctuation (keyed directly, without the word splitter).
+pub(crate) fn is_ascii_phrase(phrase: &str) -> bool {
+    phrase.bytes().all(|b| ASCII_CLASS[b as usize] != OTHER)
+}
+
+/// Classes of bytes for the ASCII keys: a table, since the browser's worker
+/// keys 131,000 forms (3.5 MB) at each start.
+const OTHER: u8 = 0;
+const SPACE: u8 = 1;
+const PUNCTUATION: u8 = 2;
+const WORD: u8 = 3;
+const ASCII_CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0u8;
+    while b < 128 {
+        t[b as usize] = if b == b' ' {
+            SPACE
+        } else if b.is_ascii_punctuation() {
+            PUNCTUATION
+        } else if b.is_ascii_alphanumeric() {
+            WORD
+        } else {
+            OTHER
+        };
+        b += 1;
     }
-    let mut key = String::with_capacity(phrase.len() + 8);
+    t
+};
+
+/// Appends to `out` the key (ASCII bytes) of a phrase made only of ASCII
+/// letters, digits, spaces and punctuation, and returns whether it has one
+/// (a phrase of spaces has none); `None`, leaving `out` as it was, for any
+/// other phrase ([`phrase_keys`] keys those).
+pub(crate) fn push_ascii_phrase_key(phrase: &str, out: &mut Vec<u8>) -> Option<bool> {
+    let start = out.len();
     let mut in_word = false;
     for b in phrase.bytes() {
-        if b == b' ' {
-            if in_word {
-                key.push(' ');
+        match ASCII_CLASS[b as usize] {
+            SPACE => {
+                if in_word {
+                    out.push(b' ');
+                    in_word = false;
+                }
+            }
+            PUNCTUATION => {
+                if in_word {
+                    out.push(b' ');
+                }
+                out.push(b' ');
+                // As `fold` does: a backtick is an apostrophe.
+                out.push(if b == b'`' { b'\'' } else { b });
+                out.push(b' ');
                 in_word = false;
             }
-        } else if b.is_ascii_punctuation() {
-            if in_word {
-                key.push(' ');
+            WORD => {
+                if !in_word {
+                    out.push(b' ');
+                    in_word = true;
+                }
+                out.push(b.to_ascii_lowercase());
             }
-            key.push(' ');
-            // As `fold` does: a backtick is an apostrophe.
-            key.push(if b == b'`' { '\'' } else { b as char });
-            key.push(' ');
-            in_word = false;
-        } else {
-            if !in_word {
-                key.push(' ');
-                in_word = true;
+            _ => {
+                out.truncate(start);
+                return None;
             }
-            key.push(b.to_ascii_lowercase() as char);
         }
     }
     if in_word {
-        key.push(' ');
+        out.push(b' ');
     }
-    Some((!key.is_empty()).then_some(key))
+    Some(out.len() > start)
 }
 
 /// Whether a label is a preferred (canonical) name or an alternative one.

@@ -91,14 +91,13 @@ impl Engine {
             steps.push((name.to_owned(), n - t));
             t = n;
         };
-        let mut bundle_step = |name: &str| step(&format!("bundle_{name}"));
-        let bundle = if verify {
-            Bundle::read_steps(bundle, &mut bundle_step)?
-        } else {
-            Bundle::read_unverified_steps(bundle, &mut bundle_step)?
+        // The bundle's own steps as `bundle_*`, the highlighter's as they are.
+        let mut named = |name: &str| match name {
+            "tagger_build" | "linker_build" => step(name),
+            _ => step(&format!("bundle_{name}")),
         };
-        let (name, recorded) = (bundle.name.clone(), bundle.sha256.clone());
-        let highlighter = bundle.into_highlighter_steps(MAX_LEN, Compute::Int8, &mut step)?;
+        let (highlighter, name, recorded) =
+            Bundle::highlighter_steps(bundle, verify, MAX_LEN, Compute::Int8, &mut named)?;
         Ok((Self::new(highlighter), name, recorded))
     }
 

@@ -317,7 +317,7 @@ async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
             .map(|ms| ("worker_boot".into(), ms))
             .into_iter()
             .collect();
-        let loaded = match crate::loader::load(&at, &progress, &mut steps).await {
+        let mut loaded = match crate::loader::load(&at, &progress, &mut steps).await {
             Ok(l) => l,
             Err(message) => {
                 service.borrow_mut().load_failed();
@@ -340,10 +340,14 @@ async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
             steps.push(("int8_kernel_choice".into(), now_ms() - t));
             kernel
         };
-        // The checksum in WebCrypto, off this thread, while the engine is
-        // built from the unverified bytes; nothing is answered before it
-        // matches. Without WebCrypto, `Bundle::read` checks it here.
-        let built = match crate::loader::start_digest(&loaded.bytes) {
+        // The checksum in WebCrypto (Chromium hashes at the call, on this
+        // thread; a browser may also hash while the engine is built from the
+        // unverified bytes); nothing is answered before it matches. Without WebCrypto,
+        // `Bundle::read` checks it here.
+        let t = now_ms();
+        let digest = crate::loader::start_digest(&mut loaded.bytes);
+        steps.push(("bundle_checksum_start".into(), now_ms() - t));
+        let built = match digest {
             None => Engine::from_bundle_timed(&loaded.bytes, &mut steps),
             Some(digest) => {
                 async {

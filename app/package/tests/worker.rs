@@ -167,17 +167,21 @@ fn messages_are_json_strings() {
     assert_eq!(ToWorker::from_json(&js.as_string().unwrap()).unwrap(), msg);
 }
 
-/// The worker checks the bundle's checksum with WebCrypto (off its thread)
-/// while it builds the engine from the unverified bytes: that digest must
-/// be the one `skills` computes, and a changed byte must be refused.
+/// The worker checks the bundle's checksum with WebCrypto, over the
+/// bundle's own bytes (its checksum digits read as the placeholder for the
+/// call, then put back), and builds the engine from the unverified bytes:
+/// that digest must be the one `skills` computes, the bytes must be as they
+/// were, and a changed byte must be refused.
 #[wasm_bindgen_test(async)]
 async fn the_webcrypto_checksum_is_the_bundles_own() {
     use rolemapper_web::loader::{finish_digest, start_digest};
     use skills::bundle::{checksum_of, verify_digest};
-    let bytes = BUNDLE.with(|b| b.clone());
-    let digest = finish_digest(start_digest(&bytes).expect("this page has WebCrypto"))
+    let original = BUNDLE.with(|b| b.clone());
+    let mut bytes = original.clone();
+    let digest = finish_digest(start_digest(&mut bytes).expect("this page has WebCrypto"))
         .await
         .unwrap();
+    assert!(bytes == original, "the checksum's digits were not put back");
     assert_eq!(digest, checksum_of(&bytes).unwrap());
     let (engine, _, recorded) =
         Engine::from_bundle_unverified_timed(&bytes, &mut Vec::new()).unwrap();
@@ -188,7 +192,7 @@ async fn the_webcrypto_checksum_is_the_bundles_own() {
     let mut damaged = bytes.clone();
     let at = damaged.len() - 100;
     damaged[at] ^= 0x40;
-    let digest = finish_digest(start_digest(&damaged).unwrap())
+    let digest = finish_digest(start_digest(&mut damaged).unwrap())
         .await
         .unwrap();
     let (_, _, recorded) = Engine::from_bundle_unverified_timed(&damaged, &mut Vec::new()).unwrap();
