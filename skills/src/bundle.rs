@@ -172,9 +172,9 @@ fn sha_value_range(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
 /// Where a bundle's recorded checksum (64 hex digits) lies, and what it
 /// says. The checksum is the SHA-256 of the whole file with those digits
 /// read as [`SHA_PLACEHOLDER`]: a caller with a faster hash (the browser's
-/// WebCrypto) computes it over that message while
-/// [`Bundle::read_unverified_steps`] reads the rest, then checks it with
-/// [`verify_digest`].
+/// WebCrypto) computes it over that message, reads the bundle without it
+/// ([`Bundle::read_unverified_steps`], or [`Bundle::highlighter_steps`] with
+/// `verify` false), then checks it with [`verify_digest`].
 pub fn checksum_range(bytes: &[u8]) -> Result<(std::ops::Range<usize>, &str), BundleError> {
     sha_value_range(bytes)
         .and_then(|r| Some((r.clone(), std::str::from_utf8(&bytes[r]).ok()?)))

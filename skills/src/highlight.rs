@@ -9,7 +9,7 @@
 
 use crate::bio::{tags_to_spans, Tag};
 use crate::encode::{EncodeError, Encoded, WordPieces};
-use crate::lexicon::{phrase_key, phrase_keys, ConceptId, ConceptRef, Lexicon};
+use crate::lexicon::{phrase_key, phrase_keys, ConceptId, ConceptRef, Lexicon, LexiconError};
 use crate::model::{Mode, Tagger};
 use crate::offsets::OffsetMap;
 use crate::style::{Style, StyleChoice};
@@ -59,21 +59,17 @@ pub struct Linker {
 }
 
 impl Linker {
-    pub fn new(lexicon: &Lexicon) -> Result<Self, crate::matcher::MatcherError> {
+    /// The linker of `lexicon`; an error only for a lexicon whose keys or
+    /// names pass 4 GiB.
+    pub fn new(lexicon: &Lexicon) -> Result<Self, LexiconError> {
         let forms: Vec<(&str, ConceptId)> = lexicon.surface_forms().collect();
-        Ok(Self::build(
-            lexicon.concepts.iter().map(|c| c.name.as_str()),
-            &forms,
-        ))
+        Self::build(lexicon.concepts.iter().map(|c| c.name.as_str()), &forms)
     }
 
     /// The linker of the lexicon in these two files, read with the checks
     /// and errors of [`Lexicon::parse`], without building the [`Lexicon`]
     /// (the highlighter needs only this).
-    pub fn from_files(
-        sources_json: &str,
-        concepts_jsonl: &str,
-    ) -> Result<Self, crate::lexicon::LexiconError> {
+    pub fn from_files(sources_json: &str, concepts_jsonl: &str) -> Result<Self, LexiconError> {
         let mut names: Vec<Cow<str>> = Vec::new();
         let mut aliases: Vec<(Cow<str>, ConceptId)> = Vec::new();
         crate::lexicon::each_concept(sources_json, concepts_jsonl, |c: ConceptRef| {
@@ -86,11 +82,14 @@ impl Linker {
             .map(|(i, n)| (n.as_ref(), i as ConceptId))
             .chain(aliases.iter().map(|(a, id)| (a.as_ref(), *id)))
             .collect();
-        Ok(Self::build(names.iter().map(|n| n.as_ref()), &forms))
+        Self::build(names.iter().map(|n| n.as_ref()), &forms)
     }
 
     /// The first surface form with a key keeps it, as in the matcher.
-    fn build<'a>(names: impl Iterator<Item = &'a str>, forms: &[(&str, ConceptId)]) -> Self {
+    fn build<'a>(
+        names: impl Iterator<Item = &'a str>,
+        forms: &[(&str, ConceptId)],
+    ) -> Result<Self, LexiconError> {
         let mut linker = Self {
             keys: Vec::with_capacity(forms.iter().map(|(f, _)| f.len() + 4).sum()),
             entries: Vec::with_capacity(forms.len()),
@@ -100,7 +99,7 @@ impl Linker {
         };
         for name in names {
             linker.names.push_str(name);
-            linker.name_ends.push(linker.names.len() as u32);
+            linker.name_ends.push(offset(linker.names.len())?);
         }
         // Forms of other characters than ASCII letters, digits, spaces and
         // punctuation (a few hundred) are keyed together, as `phrase_keys`
@@ -119,19 +118,19 @@ impl Linker {
                 Some((_, key)) => key
                     .map(|k| linker.keys.extend_from_slice(k.as_bytes()))
                     .is_some(),
-                None => crate::lexicon::push_ascii_phrase_key(form, &mut linker.keys)
-                    .expect("an ASCII phrase"),
+                // Every other form is ASCII (`is_ascii_phrase` chose them).
+                None => crate::lexicon::push_ascii_phrase_key(form, &mut linker.keys) == Some(true),
             };
             if keyed {
-                linker.keep(start, concept);
+                linker.keep(start, concept)?;
             }
         }
-        linker
+        Ok(linker)
     }
 
     /// Keeps the key at `keys[start..]` for `concept` unless an earlier
     /// form has it (then it is dropped).
-    fn keep(&mut self, start: usize, concept: ConceptId) {
+    fn keep(&mut self, start: usize, concept: ConceptId) -> Result<(), LexiconError> {
         let Self {
             keys,
             entries,
@@ -145,11 +144,12 @@ impl Linker {
             .is_some()
         {
             keys.truncate(start);
-            return;
+            return Ok(());
         }
-        let at = entries.len() as u32;
-        entries.push((keys.len() as u32, concept));
+        let at = offset(entries.len())?;
+        entries.push((offset(keys.len())?, concept));
         table.insert_unique(hash, at, |&i| hash_key(entry_key(keys, entries, i)));
+        Ok(())
     }
 
     /// The canonical name of `phrase`, if the whole phrase is a surface form.
@@ -171,6 +171,11 @@ impl Linker {
         };
         Some(&self.names[start..end])
     }
+}
+
+/// An offset or index as the linker stores it.
+fn offset(n: usize) -> Result<u32, LexiconError> {
+    u32::try_from(n).map_err(|_| LexiconError::TooLarge)
 }
 
 /// The key of entry `i`: it starts where the one before ends.
@@ -560,10 +565,11 @@ mod tests {
         let sources = r#"[{"id":"a","title":"","package":"","sha256":"","path":"","licence":"","attribution":""}]"#;
         // "ﬁle system" (a ligature: keyed with the word splitter) is a name,
         // so it keeps its key from the earlier concept's ASCII alias; the
-        // escaped alias reads as "C++"; "Python" is a name once and an alias
-        // once; "Ｐｙｔｈｏｎ" (full width) keys as "python" too.
+        // escaped name and alias read as "Python" and "C++" (unescaped, not
+        // borrowed); "Python" is a name once and an alias once; "Ｐｙｔｈｏｎ"
+        // (full width) keys as "python" too.
         let concepts = concat!(
-            r#"{"name":"Python","source":"a","aliases":["file system","C++"]}"#,
+            r#"{"name":"\u0050ython","source":"a","aliases":["file system","C\u002b+"]}"#,
             "\n\n",
             r#"{"name":"ﬁle system","source":"a","aliases":["Python","Ｐｙｔｈｏｎ 3"]}"#,
             "\n",
@@ -595,6 +601,10 @@ mod tests {
                 "{\"name\":\"x\",\"source\":\"a\",\"aliases\":null}",
             ),
             (sources, "{\"name\":3,\"source\":\"a\"}"),
+            (sources, "3"),
+            (sources, "[]"),
+            (sources, "{\"name\":\"x\",\"source\":\"a\",\"aliases\":[3]}"),
+            (sources, "{\"name\":\"x\",\"source\":\"a\",\"name\":\"y\"}"),
             ("{}", ""),
         ] {
             let expected = Lexicon::parse(sources, concepts).unwrap_err().to_string();

@@ -11,7 +11,6 @@
 use crate::text::fold;
 use crate::words::words;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// Index of a concept in [`Lexicon::concepts`].
@@ -74,26 +73,34 @@ pub enum LexiconError {
         name: String,
         source_id: String,
     },
-    #[error("too many concepts for 32-bit ids")]
+    #[error("too many concepts, or too much text, for 32-bit ids and offsets")]
     TooLarge,
 }
 
-/// A line of `concepts.jsonl` as [`Concept`] reads it, its strings
-/// borrowed from the text where they need no unescaping.
-#[derive(Deserialize)]
-pub(crate) struct ConceptRef<'a> {
-    #[serde(borrow)]
-    pub name: Cow<'a, str>,
-    #[serde(borrow)]
-    pub source: Cow<'a, str>,
-    #[serde(borrow, default)]
-    pub aliases: Vec<Borrowed<'a>>,
-}
+pub(crate) use borrowed::Concept as ConceptRef;
 
-/// A string borrowed where it can be (serde borrows a `Cow<str>` field
-/// only directly, not inside a `Vec`).
-#[derive(Deserialize)]
-pub(crate) struct Borrowed<'a>(#[serde(borrow)] pub Cow<'a, str>);
+/// A line of `concepts.jsonl` read as [`Concept`] reads it, its strings
+/// borrowed from the text where they need no unescaping. Named `Concept`
+/// too, since serde's errors name the type ("expected struct Concept").
+mod borrowed {
+    use serde::Deserialize;
+    use std::borrow::Cow;
+
+    #[derive(Deserialize)]
+    pub(crate) struct Concept<'a> {
+        #[serde(borrow)]
+        pub name: Cow<'a, str>,
+        #[serde(borrow)]
+        pub source: Cow<'a, str>,
+        #[serde(borrow, default)]
+        pub aliases: Vec<Borrowed<'a>>,
+    }
+
+    /// A string borrowed where it can be (serde borrows a `Cow<str>` field
+    /// only directly, not inside a `Vec`).
+    #[derive(Deserialize)]
+    pub(crate) struct Borrowed<'a>(#[serde(borrow)] pub Cow<'a, str>);
+}
 
 /// A line of `concepts.jsonl`, owned ([`Concept`]) or borrowed
 /// ([`ConceptRef`]).

@@ -226,12 +226,14 @@ fn quantized_bundles_stay_close_to_f32() {
 
 #[test]
 fn the_highlighter_from_a_bundle_links_spans_to_the_lexicon() {
-    let h = Bundle::read(&tiny_bundle())
+    let bytes = tiny_bundle();
+    let h = Bundle::read(&bytes)
         .unwrap()
         .into_highlighter(32, Compute::Quantized)
         .unwrap();
     let text = "We use Docker and ML daily.";
-    for s in h.highlight(text).unwrap() {
+    let spans = h.highlight(text).unwrap();
+    for s in &spans {
         let phrase = &text[s.bytes.clone()];
         assert!((0.0..=1.0).contains(&s.score));
         let expected = match phrase {
@@ -240,6 +242,30 @@ fn the_highlighter_from_a_bundle_links_spans_to_the_lexicon() {
             _ => None,
         };
         assert_eq!(s.skill.as_deref(), expected, "{phrase}");
+    }
+    // The browser worker's way (the lexicon read straight into the linker),
+    // verified or not: the same highlighter, name and checksum.
+    let read = Bundle::read(&bytes).unwrap();
+    for verify in [true, false] {
+        let mut steps = Vec::new();
+        let (h2, name, sha) =
+            Bundle::highlighter_steps(&bytes, verify, 32, Compute::Quantized, &mut |s| {
+                steps.push(s.to_owned())
+            })
+            .unwrap();
+        assert_eq!(
+            (name.as_str(), sha.as_str()),
+            (read.name.as_str(), read.sha256.as_str())
+        );
+        assert_eq!(h2.highlight(text).unwrap(), spans);
+        for word in ["Docker", "ML", "machine learning", "python", "Java"] {
+            assert_eq!(
+                h2.linker.as_ref().unwrap().link(word),
+                h.linker.as_ref().unwrap().link(word)
+            );
+        }
+        assert!(steps.contains(&"lexicon_linker".to_owned()), "{steps:?}");
+        assert_eq!(steps.contains(&"checksum".to_owned()), verify, "{steps:?}");
     }
 }
 
@@ -316,8 +342,23 @@ fn a_checksum_computed_outside_accepts_and_refuses_what_read_does() {
                 None => true,
             },
         };
+        // The browser worker's read: verified, or split as above.
+        let highlighter = |verify| {
+            Bundle::highlighter_steps(&b, verify, 32, Compute::Int8, &mut |_| {})
+                .map(|(_, _, sha)| sha)
+        };
+        let refused_by_highlighter = highlighter(true).is_err();
+        let refused_split = match highlighter(false) {
+            Err(_) => true,
+            Ok(sha) => match outside_digest(&b) {
+                Some(d) => skills::bundle::verify_digest(&sha, &d).is_err(),
+                None => true,
+            },
+        };
         assert!(refused_by_read, "byte {pos}");
         assert!(refused_outside, "byte {pos} flipped passed the split check");
+        assert!(refused_by_highlighter, "byte {pos}: highlighter_steps");
+        assert!(refused_split, "byte {pos}: highlighter_steps, split");
         tried += 1;
     }
     assert!(tried > 100, "{tried}");

@@ -58,7 +58,7 @@ impl Engine {
     }
 
     /// [`Engine::from_bundle_timed`] without the file's checksum, which the
-    /// caller computes at the same time (the browser's WebCrypto, see
+    /// caller computes itself (the browser's WebCrypto, see
     /// `loader::start_digest`) and must check with
     /// `skills::bundle::verify_digest` against the returned recorded one
     /// before the engine answers anything.
@@ -70,7 +70,10 @@ impl Engine {
     }
 
     /// [`Engine::from_bundle`], adding each step's milliseconds to `steps`
-    /// (those of [`Bundle::read_steps`] and [`Bundle::into_highlighter_steps`]).
+    /// (those of [`Bundle::highlighter_steps`], the bundle's as `bundle_*`:
+    /// `bundle_header`, `bundle_tensors`, `bundle_checksum` when verified,
+    /// `bundle_tokenizer`, `bundle_lexicon_linker`, `bundle_metadata`, then
+    /// `tagger_build`).
     pub fn from_bundle_timed(
         bundle: &[u8],
         steps: &mut Vec<(String, f64)>,
@@ -91,9 +94,9 @@ impl Engine {
             steps.push((name.to_owned(), n - t));
             t = n;
         };
-        // The bundle's own steps as `bundle_*`, the highlighter's as they are.
+        // The bundle's own steps as `bundle_*`, the highlighter's as it is.
         let mut named = |name: &str| match name {
-            "tagger_build" | "linker_build" => step(name),
+            "tagger_build" => step(name),
             _ => step(&format!("bundle_{name}")),
         };
         let (highlighter, name, recorded) =

@@ -342,8 +342,8 @@ async fn load(service: Rc<RefCell<Service>>, at: ModelAt, boot: Option<f64>) {
         };
         // The checksum in WebCrypto (Chromium hashes at the call, on this
         // thread; a browser may also hash while the engine is built from the
-        // unverified bytes); nothing is answered before it matches. Without WebCrypto,
-        // `Bundle::read` checks it here.
+        // unverified bytes); nothing is answered before it matches. Without
+        // WebCrypto, `Bundle::highlighter_steps` checks it here.
         let t = now_ms();
         let digest = crate::loader::start_digest(&mut loaded.bytes);
         steps.push(("bundle_checksum_start".into(), now_ms() - t));

@@ -11,4 +11,13 @@ fuzz_target!(|data: &[u8]| {
         // A bundle that verifies also builds its highlighter.
         let _ = b.into_highlighter(32, skills::model::Compute::F32);
     }
+    // The browser worker's read (lexicon straight into the linker), without
+    // the checksum, so that mutations reach the lexicon.
+    let _ = skills::bundle::Bundle::highlighter_steps(
+        data,
+        false,
+        32,
+        skills::model::Compute::F32,
+        &mut |_| {},
+    );
 });
