@@ -13,7 +13,8 @@
 // (scripts/bench.sh --smoke makes each tiny).
 //
 // Serves: /bench/ (this folder), /pkg/ and /pkg-relaxed/ (wasm-bindgen output
-// in .cache/bench/wasm-pkg{,-relaxed}: SIMD128, and with relaxed SIMD's int8
+// in .cache/bench/wasm-pkg{,-relaxed}, the smoke run's in .cache/bench/smoke/:
+// BENCH_WASM_PKG; SIMD128, and with relaxed SIMD's int8
 // kernel, the app's two worker builds), /ort/ (onnxruntime-web's dist), /models/
 // (.cache/bench/models), /bundle/ (public/model). Each engine runs in a fresh
 // page so that one's memory does not slow the next.
@@ -29,8 +30,10 @@ const { name: cpuProfile, profile, rest: argv } = profileFromArgv(process.argv.s
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const mounts = {
   '/bench/': join(root, 'tests/bench'),
-  '/pkg/': join(root, '.cache/bench/wasm-pkg'),
-  '/pkg-relaxed/': join(root, '.cache/bench/wasm-pkg-relaxed'),
+  // BENCH_WASM_PKG: scripts/bench.sh's build of the run (the smoke run's is
+  // its own, at opt-level 1); by default the full run's.
+  '/pkg/': resolve(root, process.env.BENCH_WASM_PKG || '.cache/bench/wasm-pkg'),
+  '/pkg-relaxed/': resolve(root, `${process.env.BENCH_WASM_PKG || '.cache/bench/wasm-pkg'}-relaxed`),
   '/ort/': join(root, 'node_modules/onnxruntime-web/dist'),
   '/models/': join(root, '.cache/bench/models'),
   '/bundle/': join(root, 'public/model'),
