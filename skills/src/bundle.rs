@@ -605,20 +605,16 @@ impl Bundle {
         }
         step("tokenizer");
         let lexicon_error = |e| BundleError::Corrupt(format!("the lexicon does not parse: {e}"));
+        let (sources, concepts) = (
+            string(KEY_SOURCES)?,
+            unbase64_gunzip(string(KEY_CONCEPTS)?)?,
+        );
         let (lexicon, linker) = if linker_only {
-            let linker = Linker::from_files(
-                string(KEY_SOURCES)?,
-                &unbase64_gunzip(string(KEY_CONCEPTS)?)?,
-            )
-            .map_err(lexicon_error)?;
+            let linker = Linker::from_files(sources, &concepts).map_err(lexicon_error)?;
             step("lexicon_linker");
             (Lexicon::default(), Some(linker))
         } else {
-            let lexicon = Lexicon::parse(
-                string(KEY_SOURCES)?,
-                &unbase64_gunzip(string(KEY_CONCEPTS)?)?,
-            )
-            .map_err(lexicon_error)?;
+            let lexicon = Lexicon::parse(sources, &concepts).map_err(lexicon_error)?;
             step("lexicon");
             (lexicon, None)
         };
